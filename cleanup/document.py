@@ -226,7 +226,7 @@ class Document:
                 note=change.note,
             )
             if change.applied:
-                slot = sum(1 for p in self._pieces[:found] if p.edit is not None)
+                slot = self._edits_before[found]
                 new.append((slot, edit))
                 last_end = change.end
             else:
@@ -262,6 +262,7 @@ class Document:
         pieces.append(_Piece(cur, src_pos, len(src_text), src_text[src_pos:]))
         self._pieces = pieces
         self._starts = [p.cur_start for p in pieces]
+        self._edits_before = [i // 2 for i in range(len(pieces))]  # pieces alternate kept, edit
         self._text = "".join(p.text for p in pieces)
 
 

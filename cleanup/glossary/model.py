@@ -97,6 +97,8 @@ class Glossary:
         """Leftmost-longest, non-overlapping variant matches whose guards pass."""
         if self._automaton is None:
             self._automaton = _build_automaton(self.variants())
+        if not self._automaton:
+            return []
         folded = fold(text)
         protected = [m.span() for m in PROTECTED.finditer(text)]
         candidates = []
@@ -130,7 +132,8 @@ def _build_automaton(variants: list[Variant]):
         by_key.setdefault(fold(v.text), []).append(v)
     for key, vs in by_key.items():
         automaton.add_word(key, vs)
-    automaton.make_automaton()
+    if by_key:
+        automaton.make_automaton()
     return automaton
 
 

@@ -28,14 +28,12 @@ CLAUSE_START_AH = re.compile(r"(?:^|(?<=[，。？！ \n]))啊+[，, \t]", re.M)
 def propose(doc: Document, ctx: Context) -> list[Change]:
     text = doc.text
     changes: list[Change] = []
-    taken: list[tuple[int, int]] = []
+    taken = bytearray(len(text))  # characters an earlier rule of this stage already claimed
 
     def add(start: int, end: int, after: str, rule: str, note: str = "") -> None:
-        if any(a < end and start < b or (start == end == a) for a, b in taken):
+        if any(taken[start:end]) or not doc.is_original(start, end):
             return
-        if not doc.is_original(start, end):
-            return
-        taken.append((start, end))
+        taken[start:end] = b"\x01" * (end - start)
         changes.append(Change(start, end, after, rule, note=note))
 
     for m in IMAGE_LINE.finditer(text):
