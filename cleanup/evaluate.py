@@ -201,15 +201,18 @@ def _changes(blocks: list[Block]) -> list[Block]:
     return [blk for blk in blocks if blk[0] == "change"]
 
 
-def _toucher(changes: list[Block]):
-    """A predicate: does any of these change blocks (a-coordinates) touch a[s:e]?"""
+def _toucher(changes: list[Block], adjacent: bool = False):
+    """A predicate: does any of these change blocks (a-coordinates) touch a[s:e]?
+
+    With `adjacent`, a change that merely borders the span counts too.
+    """
     ends = [blk[2] for blk in changes]
 
     def hits(s: int, e: int) -> bool:
         for _, a, b, _, _ in changes[bisect.bisect_left(ends, s) :]:
             if a > e:
                 return False
-            if _touches(s, e, a, b):
+            if (a <= e and s <= b) if adjacent else _touches(s, e, a, b):
                 return True
         return False
 
@@ -232,7 +235,7 @@ def edit_scores(raw: str, clean: str, reference: str) -> dict:
     raw_clean = align(raw, clean)
     ref_edits = _changes(align(raw, reference))
     wanted = {(i1, i2, reference[j1:j2]) for _, i1, i2, j1, j2 in ref_edits}
-    off_reference = _toucher(_changes(align(clean, reference)))
+    off_reference = _toucher(_changes(align(clean, reference)), adjacent=True)
     reference_changed = _toucher(ref_edits)
     follow = span_mapper(raw_clean)
     counts = Counter()
