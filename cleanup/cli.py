@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from cleanup import __version__
+from cleanup import __version__, eval_cli
 
 app = typer.Typer(
     help="Turn raw ASR transcripts of Chinese AI talks into clean Markdown with an exact edit log.",
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 glossary_app = typer.Typer(help="Check, inspect, export and extend the domain glossary.", no_args_is_help=True)
 app.add_typer(glossary_app, name="glossary")
+eval_cli.register(app)
 
 
 def fail(message: str) -> None:
