@@ -168,6 +168,8 @@ def load_glossary(paths: list[Path]) -> Glossary:
     overlay: dict = {}
     for path in paths:
         data = _read_yaml(Path(path))
+        if isinstance(data, dict) and "term" in data:
+            raise GlossaryError(f"{path}:{data['__line__']}: a pack is a list of entries: start each with '- term:'")
         if isinstance(data, dict):  # a talk overlay: {title, terms, speakers}
             overlay.update({k: v for k, v in data.items() if k not in ("terms", "__line__")})
             data = data.get("terms") or []
