@@ -248,3 +248,221 @@ def test_check_overlay_conflicting_with_a_pack(tmp_path):
         names=("a.yaml", "talks/t.yaml"),
     )
     assert len(problems) == 1 and "talks/t.yaml:2: variant '自会规'" in problems[0]
+
+
+# --- export / import ---------------------------------------------------------------------
+EXPORT_PACK = """
+- term: 自回归
+  variants: [自会规, 自物规, 自活龟]
+  en: autoregressive
+  tags: [generative, modeling]
+  note: 'AR, "autoregressive"'
+- term: Scaling Law
+  variants: [Scaling Loss, skin law, Scaling-Nor]
+  en: scaling law
+- term: law
+  variants:
+    - text: load
+      require_near: [scaling]
+- term: 语料
+  variants: [{text: 预料, bounded: true}]
+- term: 多模态
+  variants: [多么泰]
+- term: 端到端多模态大语言模型
+  variants: [端到端多么泰大圆模型]
+- term: GAN
+  variants: [Gan]
+"""
+
+
+@pytest.fixture
+def export_glossary(tmp_path):
+    return glossary_of(tmp_path, EXPORT_PACK)
+
+
+def test_export_unknown_format(export_glossary):
+    from cleanup.glossary.export import ExportError, export
+
+    with pytest.raises(ExportError, match="unknown format 'word'"):
+        export(export_glossary, "word")
+
+
+def funasr_runtime_hotwords(text: str) -> dict[str, int]:
+    """FunASR runtime's ExtractHws: split on ' ', the last field is the weight, the rest the word."""
+    hotwords = {}
+    for line in text.splitlines():
+        fields = [f for f in line.strip().split(" ") if f]
+        if len(fields) > 1:
+            hotwords[" ".join(fields[:-1])] = int(float(fields[-1]))
+    return hotwords
+
+
+def test_export_funasr_hotwords(export_glossary):
+    from cleanup.glossary.export import export
+
+    text = export(export_glossary, "funasr")
+    assert text == export(export_glossary, "funasr-hotwords") and text.endswith("\n")
+    hotwords = funasr_runtime_hotwords(text)
+    assert list(hotwords)[:2] == ["自回归", "Scaling Law"]  # most variants first
+    assert set(hotwords.values()) == {20}
+    assert "端到端多模态大语言模型" not in hotwords  # 11 characters: over FunASR's advised 10
+    assert len(text.splitlines()) == len(hotwords)
+
+
+def test_export_funasr_postprocess_only_context_free_pairs(export_glossary):
+    from cleanup.glossary.export import export
+
+    lines = export(export_glossary, "funasr-postprocess").splitlines()
+    assert "自会规=>自回归" in lines and "Scaling Loss=>Scaling Law" in lines
+    assert all(line.count("=>") == 1 for line in lines)
+    assert not any(line.startswith(("load=>", "预料=>", "Gan=>")) for line in lines)  # guarded / casing
+
+
+def load_module_file(package: str, module: str):
+    """Load one module file of an installed package without running the package's __init__."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None:
+        pytest.skip(f"{package} not installed")
+    path = Path(next(iter(spec.submodule_search_locations))) / f"{module}.py"
+    mod_spec = importlib.util.spec_from_file_location(f"_{package}_{module}", path)
+    mod = importlib.util.module_from_spec(mod_spec)
+    mod_spec.loader.exec_module(mod)
+    return mod
+
+
+def test_export_pycorrector_confusion_loads_in_pycorrector(export_glossary, tmp_path):
+    from cleanup.glossary.export import export
+
+    text = export(export_glossary, "pycorrector")
+    assert "Scaling Loss" in text.splitlines()[1] and text.splitlines()[1].startswith("# ")  # has spaces
+    path = tmp_path / "confusion.txt"
+    path.write_text(text, encoding="utf-8")
+    confusion = load_module_file("pycorrector", "confusion_corrector")
+    pairs = confusion.ConfusionCorrector.load_custom_confusion_dict(str(path))
+    assert pairs == {
+        "自会规": "自回归",
+        "自物规": "自回归",
+        "自活龟": "自回归",
+        "多么泰": "多模态",
+        "端到端多么泰大圆模型": "端到端多模态大语言模型",
+    }  # "Scaling-Nor Scaling Law" would split into 3 fields: left out, listed in the comment line
+    corrector = confusion.ConfusionCorrector(str(path))
+    assert corrector.correct("我们做多么泰和自会规")["target"] == "我们做多模态和自回归"
+
+
+def test_export_pycorrector_proper_names(export_glossary):
+    from cleanup.glossary.export import export
+
+    lines = [line for line in export(export_glossary, "pycorrector-proper").splitlines() if not line.startswith("#")]
+    assert lines == ["自回归", "语料", "多模态", "端到端多模态大语言模型"]  # Chinese terms, one per line
+
+
+def test_csv_round_trip(export_glossary):
+    from cleanup.glossary.export import export, import_csv
+
+    text = export(export_glossary, "csv")
+    assert text.splitlines()[0] == "term,variants,en,tags,note"
+    assert (
+        text.splitlines()[1]
+        == '自回归,自会规|自物规|自活龟,autoregressive,generative|modeling,"AR, ""autoregressive"""'
+    )
+    assert summary(import_csv(text)) == summary(export_glossary.entries)
+    assert summary(import_csv("\ufeffterm,variants\n多模态, 多么泰 | 动模态\n\n")) == [
+        ("多模态", ["多么泰", "动模态"], "", [], "")
+    ]
+
+
+def test_tbx_round_trip_and_structure(export_glossary):
+    import xml.etree.ElementTree as ET
+
+    from cleanup.glossary.export import TBX_NS, export, import_tbx
+
+    text = export(export_glossary, "tbx")
+    root = ET.fromstring(text.encode())
+    q = f"{{{TBX_NS}}}"
+    assert root.tag == f"{q}tbx" and root.get("type") == "TBX-Basic" and root.get("style") == "dca"
+    assert root.find(f"{q}tbxHeader/{q}fileDesc/{q}sourceDesc/{q}p") is not None
+    concepts = root.findall(f"{q}text/{q}body/{q}conceptEntry")
+    assert len(concepts) == 7 and len({c.get("id") for c in concepts}) == 7
+    first = concepts[0]
+    statuses = [
+        (s.findtext(f"{q}term"), s.find(f"{q}termNote[@type='administrativeStatus']").text)
+        for s in first.findall(f"{q}langSec/{q}termSec")
+    ]
+    assert statuses == [
+        ("自回归", "preferredTerm-admn-sts"),
+        ("自会规", "deprecatedTerm-admn-sts"),
+        ("自物规", "deprecatedTerm-admn-sts"),
+        ("自活龟", "deprecatedTerm-admn-sts"),
+        ("autoregressive", "preferredTerm-admn-sts"),
+    ]
+    assert [d.text for d in first.findall(f"{q}descrip[@type='subjectField']")] == ["generative", "modeling"]
+    assert summary(import_tbx(text)) == summary(export_glossary.entries)
+
+
+def test_import_tbx_v2_and_errors():
+    from cleanup.glossary.export import ExportError, import_tbx
+
+    v2 = """<martif type="TBX"><text><body><termEntry id="t1">
+      <langSet xml:lang="zh"><tig><term>多模态</term></tig><tig><term>多么泰</term></tig></langSet>
+      <langSet xml:lang="en"><tig><term>multimodal</term></tig></langSet></termEntry></body></text></martif>"""
+    assert summary(import_tbx(v2)) == [("多模态", ["多么泰"], "multimodal", [], "")]
+    with pytest.raises(ExportError, match="not well-formed"):
+        import_tbx("<tbx><text>")
+
+
+def summary(entries):
+    return [(e.term, [v.text for v in e.variants], e.en, e.tags, e.note) for e in entries]
+
+
+def test_whisper_prompt_fits_223_tokens(export_glossary):
+    from cleanup.glossary.export import export, whisper_token_count
+
+    prompt = export(export_glossary, "whisper-prompt")
+    assert prompt.startswith("AI讲座术语：自回归、Scaling Law、") and prompt.endswith("。")
+    assert whisper_token_count(prompt) <= 223
+
+
+def test_whisper_prompt_cut_at_the_limit():
+    from cleanup.glossary.export import Term, whisper_prompt, whisper_token_count
+
+    terms = [Term(f"术语{i:03d}") for i in range(300)]
+    prompt = whisper_prompt(terms)
+    assert whisper_token_count(prompt) <= 223 < whisper_token_count(prompt + "、术语999")
+    assert prompt.startswith("AI讲座术语：术语000、术语001")
+
+
+def test_whisper_token_count_exact_and_fallback_bound(monkeypatch):
+    from cleanup.glossary import export as ex
+
+    if ex._whisper_encoding() is None:
+        pytest.skip("tiktoken / openai-whisper vocabulary not installed")
+    samples = ["AI讲座术语：自回归、Scaling Law、多模态。", "鲁棒性、DALL-E 3、GPT-2、饕餮"]
+    exact = [ex.whisper_token_count(s) for s in samples]
+    assert exact[0] < len((" " + samples[0]).encode())
+    monkeypatch.setattr(ex, "_whisper_encoding", lambda: None)
+    assert all(ex.whisper_token_count(s) >= n for s, n in zip(samples, exact, strict=True))
+
+
+def test_export_subtitle_edit_rules_apply_like_subtitle_edit(export_glossary):
+    import re
+    import xml.etree.ElementTree as ET
+
+    from cleanup.glossary.export import export
+
+    root = ET.fromstring(export(export_glossary, "subtitle-edit").encode())
+    assert root.tag == "Settings"
+    (group,) = root.findall("MultipleSearchAndReplaceList/Group")  # SE: //Group, Name, rules
+    assert group.findtext("Name") == "cleanup glossary"
+    text = "都出现过scaling loss，先download再load，自会规和Gan"
+    for item in group.findall("MultipleSearchAndReplaceItem"):
+        assert item.findtext("Enabled") == "True"
+        kind, find, replace = item.findtext("SearchType"), item.findtext("FindWhat"), item.findtext("ReplaceWith")
+        assert kind in ("Normal", "CaseSensitive", "RegularExpression")
+        if kind == "RegularExpression":
+            text = re.sub(find, replace.replace("$$", "$"), text)
+        else:
+            text = text.replace(find, replace)
+    assert text == "都出现过Scaling Law，先download再load，自回归和Gan"
