@@ -466,3 +466,93 @@ def test_export_subtitle_edit_rules_apply_like_subtitle_edit(export_glossary):
         else:
             text = text.replace(find, replace)
     assert text == "都出现过Scaling Law，先download再load，自回归和Gan"
+
+
+# --- add -----------------------------------------------------------------------------------
+ADD_PACK = """\
+# Generative models: keep this comment
+- term: 自回归   # AR
+  variants: [自会规, 自物规]
+  en: autoregressive
+
+# block style
+- term: 多模态
+  variants:
+    - 多么泰
+    - {text: 动模态, bounded: true}
+  # trailing comment about 多模态
+- term: 扩散模型
+  en: diffusion model
+- term: 生成
+  variants: []
+"""
+
+
+@pytest.mark.parametrize(
+    ("term", "variant", "changed"),
+    [
+        ("自回归", "自活龟", ("  variants: [自会规, 自物规]\n", "  variants: [自会规, 自物规, 自活龟]\n")),
+        (
+            "多模态",
+            "动模",
+            ("    - {text: 动模态, bounded: true}\n", "    - {text: 动模态, bounded: true}\n    - 动模\n"),
+        ),
+        ("扩散模型", "口散模型", ("- term: 扩散模型\n", "- term: 扩散模型\n  variants: [口散模型]\n")),
+        ("生成", "深深", ("  variants: []\n", "  variants: [深深]\n")),
+        ("新词", "a: b", ("", '- term: 新词\n  variants: ["a: b"]\n')),
+        ("Scaling Law", "yes", ("", '- term: Scaling Law\n  variants: ["yes"]\n')),
+    ],
+)
+def test_add_variant_edits_only_the_entry(tmp_path, term, variant, changed):
+    from cleanup.glossary.edit import add_variant
+
+    path = pack(tmp_path, ADD_PACK)
+    add_variant(path, term, variant)
+    old, new = changed
+    expected = ADD_PACK.replace(old, new, 1) if old else ADD_PACK + new
+    assert path.read_text(encoding="utf-8") == expected
+    (entry,) = [e for e in load_glossary([path]).entries if e.term == term]
+    assert entry.variants[-1].text == variant
+
+
+def test_add_variant_to_talk_overlay(tmp_path):
+    from cleanup.glossary.edit import add_variant
+
+    text = "title: 圆桌\nterms:\n  - term: 顾老师\n    variants: [谷老师]\nspeakers:\n  顾老师: 顾佳涛\n"
+    path = pack(tmp_path, text, "talks/t.yaml")
+    add_variant(path, "顾老师", "郭老师")
+    add_variant(path, "自回归", "自会规")
+    assert path.read_text(encoding="utf-8") == (
+        "title: 圆桌\nterms:\n  - term: 顾老师\n    variants: [谷老师, 郭老师]\n"
+        "  - term: 自回归\n    variants: [自会规]\n"
+        "speakers:\n  顾老师: 顾佳涛\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("term", "variant", "message"),
+    [
+        ("多模态", "多么泰", "is already a variant of '多模态'"),
+        ("自回归", "多么泰", "is already claimed by '多模态'"),
+        ("自回归", "自回归", "is the term itself"),
+    ],
+)
+def test_add_variant_refuses(tmp_path, term, variant, message):
+    from cleanup.glossary.edit import EditError, add_variant
+
+    path = pack(tmp_path, ADD_PACK)
+    with pytest.raises(EditError, match=message) as info:
+        add_variant(path, term, variant)
+    assert str(path) in str(info.value) or "term itself" in message
+    assert path.read_text(encoding="utf-8") == ADD_PACK
+
+
+def test_add_variant_to_new_file_and_broken_file(tmp_path):
+    from cleanup.glossary.edit import EditError, add_variant
+
+    path = tmp_path / "new.yaml"
+    add_variant(path, "自回归", "自会规")
+    assert path.read_text(encoding="utf-8") == "- term: 自回归\n  variants: [自会规]\n"
+    broken = pack(tmp_path, "- term: x\n  variants: [a\n", "broken.yaml")
+    with pytest.raises(EditError, match="invalid YAML"):
+        add_variant(broken, "x", "b")
