@@ -1,0 +1,543 @@
+"""Character-level Chinese punctuation tagger: features, training data, prediction.
+
+The model answers one question per character of punctuation-free text: which mark, if any,
+goes right AFTER this character — one of ``""`` (none), ``，``, ``。``, ``？``, ``、``.
+It is a linear-chain CRF (python-crfsuite) over *tokens*, not raw characters:
+
+Tokenisation (:func:`tokenize`), identical in training and prediction:
+
+* every CJK ideograph (and any other non-space, non-Latin symbol) is one token;
+* a Latin phrase is one token: a maximal run of ASCII/full-width letters and digits, with
+  inner ``_ . + # / ' -`` connectors and trailing ``+ # %`` (``C++``, ``GPT-3.5``, ``50%``),
+  and *with the single spaces between such words* — ``KV cache``, ``Scaling Law``,
+  ``rollout buffer`` are each one token, so no mark can ever be predicted inside an
+  English phrase (the price: two adjacent English words that belong to different clauses
+  are not separated either; rare in Chinese talks);
+* ``[公式]`` (the corpora's placeholder for a formula) is one opaque token;
+* whitespace is not a token: it carries no features and always gets ``("", 1.0)``.
+
+A mark predicted for a token is reported on the token's LAST character; every other
+character of a multi-character token gets ``("", 1.0)``. A space that follows a Latin token
+therefore comes after the mark (``cache， 来``); the caller decides whether to drop it.
+
+Features per token (see :func:`_features`): token identity in a window of -2..+3, bigrams
+and trigrams around the gap after the token, jieba word boundaries (rjieba, ``hmm=False``:
+word ending at the token, word starting after it, their pair), and whether a
+question word (吗 呢 什么 怎么 为什么 哪 谁 是不是 有没有 多少 如何 …) occurred in the
+last 8 / 20 tokens. The end of the input is a feature, so the end of a text is
+likely to get a sentence end.
+
+Probabilities are CRF posterior marginals (forward-backward), so ``predict`` gives the
+marginal of the chosen mark and :meth:`PunctuationModel.predict_proba` the full
+distribution — the punctuation stage combines them with the ASR's pause evidence.
+
+Training labels (:func:`strip_punctuation`): half-width ``, ; : ? ! .`` next to Chinese are
+first made full-width; then ``，``→``，``, ``、``→``、``, ``。``→``。``, ``？``→``？``,
+``！``→``。`` and ``；``→``。`` (both end an independent clause: a published transcript
+splits there), ``：``, ``……``, ``——`` → ``，`` inside a line and ``。`` at its end.
+Brackets, quotes and book-title marks are removed without a label (the mark after a
+closing bracket goes to the character before it). When two marks meet (``。”``, ``？！``)
+the stronger wins: ``？`` > ``。`` > ``，`` > ``、``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from pathlib import Path
+
+MARKS: tuple[str, ...] = ("", "，", "。", "？", "、")
+# crfsuite label names (ASCII, stable in the artefact) ↔ marks
+_LABELS: tuple[str, ...] = ("O", "COMMA", "PERIOD", "QUESTION", "ENUM")
+LABEL_OF_MARK = dict(zip(MARKS, _LABELS, strict=False))
+MARK_OF_LABEL = dict(zip(_LABELS, MARKS, strict=False))
+_STRENGTH = {"": 0, "、": 1, "，": 2, "。": 3, "？": 4}
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+DEFAULT_MODEL = MODELS_DIR / "punct.crfsuite"
+
+FORMULA = "[公式]"
+
+# --------------------------------------------------------------------------- characters
+
+
+def is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return (
+        0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x2FA1F or ch == "〇"
+    )
+
+
+_LATIN_CH = r"A-Za-z0-9Ａ-Ｚａ-ｚ０-９\u00C0-\u024F\u0370-\u03FF"
+_LATIN_WORD = rf"[{_LATIN_CH}]+(?:[_.+#/'\-][{_LATIN_CH}]+)*[+#%]*"
+_TOKEN_RE = re.compile(
+    rf"(?P<f>\[公式\])|(?P<l>{_LATIN_WORD}(?: {_LATIN_WORD})*)|(?P<s>\s+)|(?P<c>.)",
+    re.S,
+)
+
+# --------------------------------------------------------------------------- tokenisation
+
+
+def tokenize(text: str) -> list[tuple[int, int, str]]:
+    """Non-space tokens as ``(start, end, kind)``; kind: C (CJK), L (Latin), N (number), F, S."""
+    out = []
+    for m in _TOKEN_RE.finditer(text):
+        kind = m.lastgroup
+        if kind == "s":
+            continue
+        if kind == "l":
+            tok = m.group()
+            kind = "N" if all(ch.isdigit() or ch in ".%,+-" for ch in tok) else "L"
+        elif kind == "c":
+            kind = "C" if is_cjk(m.group()) else "S"
+        else:
+            kind = "F"
+        out.append((m.start(), m.end(), kind.upper()))
+    return out
+
+
+_QWORDS = frozenset(
+    "吗 呢 么 什么 怎么 为什么 为啥 啥 哪 哪儿 哪里 哪些 哪个 哪种 谁 是不是 有没有 对不对 好不好 "
+    "能不能 会不会 要不要 可不可以 多少 如何 怎样 怎么样 几 难道 是否 吧".split()
+)
+
+# --------------------------------------------------------------------------- features
+
+
+def _unit(text: str, s: int, e: int, kind: str) -> str:
+    if kind == "C" or kind == "S":
+        return text[s:e]
+    if kind == "L":
+        w = text[s:e].lower()
+        return "L:" + w if len(w) <= 16 else "L:<long>"
+    return "<" + kind + ">"
+
+
+def _class(u: str, kind: str) -> str:
+    """Coarse symbol for n-grams: Latin words collapse to <L>, numbers to <N>."""
+    if kind == "L":
+        return "<L>"
+    return u
+
+
+def _segment(text: str):
+    import rjieba
+
+    ends: dict[int, tuple[str, int]] = {}
+    starts: dict[int, str] = {}
+    for w, s, e in rjieba.tokenize(text, hmm=False):
+        if w.isspace():
+            continue
+        ends[e] = (w, s)
+        starts[s] = w
+    return ends, starts
+
+
+def _features(text: str, toks: list[tuple[int, int, str]]) -> list[list[str]]:
+    n = len(toks)
+    units = [_unit(text, s, e, k) for s, e, k in toks]
+    cls = [_class(u, k[2]) for u, k in zip(units, toks, strict=False)]
+    P = ["<s2>", "<s1>"]
+    Q = ["</s1>", "</s2>", "</s3>"]
+    c = P + cls + Q  # c[i+2] is token i
+    ends, starts = _segment(text)
+
+    # word-level info per token: word ending at token end / starting at next token start
+    wend = [None] * n
+    wstart = [None] * n
+    for i, (s, e, k) in enumerate(toks):
+        we = ends.get(e)
+        if we is not None:
+            w = we[0]
+            wend[i] = "<L>" if k == "L" else ("<N>" if k == "N" else w)
+        ws = starts.get(s)
+        if ws is not None:
+            wstart[i] = "<L>" if k == "L" else ("<N>" if k == "N" else ws)
+
+    # question-word positions (token index of word end)
+    qpos = []
+    for i in range(n):
+        w = wend[i]
+        if w is not None and (w in _QWORDS or (len(w) > 1 and w[-1] in "吗呢")):
+            qpos.append(i)
+    last_q = [-10_000] * n
+    j = 0
+    lq = -10_000
+    for i in range(n):
+        while j < len(qpos) and qpos[j] <= i:
+            lq = qpos[j]
+            j += 1
+        last_q[i] = lq
+
+    feats = []
+    for i in range(n):
+        k = i + 2
+        m2, m1, c0, p1, p2, p3 = c[k - 2], c[k - 1], c[k], c[k + 1], c[k + 2], c[k + 3]
+        u0 = units[i]
+        f = [
+            "b",
+            "u0=" + u0,
+            "u-1=" + m1,
+            "u-2=" + m2,
+            "u+1=" + p1,
+            "u+2=" + p2,
+            "u+3=" + p3,
+            "b-1=" + m1 + c0,
+            "b0=" + c0 + p1,
+            "b+1=" + p1 + p2,
+            "b+2=" + p2 + p3,
+            "t-1=" + m2 + m1 + c0,
+            "t0=" + m1 + c0 + p1,
+            "t+1=" + c0 + p1 + p2,
+            "t+2=" + p1 + p2 + p3,
+            "k=" + toks[i][2] + (toks[i + 1][2] if i + 1 < n else "$"),
+        ]
+        we = wend[i]
+        ws = wstart[i + 1] if i + 1 < n else "</s>"
+        if we is not None:
+            f.append("we=" + we)
+            if ws is not None:
+                f.append("ws=" + ws)
+                f.append("wp=" + we + "|" + ws)
+        else:
+            f.append("inword")
+        d = i - last_q[i]
+        if d < 8:
+            f.append("q8")
+            f.append("q8w=" + (wend[last_q[i]] or ""))
+        elif d < 20:
+            f.append("q20")
+        if i + 1 == n:
+            f.append("eos")
+        feats.append(f)
+    return feats
+
+
+# --------------------------------------------------------------------------- training data
+
+_HALF2FULL = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", ".": "。"}
+_OPEN_CLOSE = set('（）()“”‘’"「」『』《》〈〉【】[]〔〕')
+_PUNCT_MAP = {
+    "，": "，",
+    "、": "、",
+    "。": "。",
+    "？": "？",
+    "！": "。",
+    "；": "。",
+    "：": "，",
+    "…": "，",
+    "—": "，",
+    "．": "。",
+    "｡": "。",
+}
+_SENT_END = re.compile(r"[。？！；：…”」）]$")
+
+
+def ends_sentence(line: str) -> bool:
+    """The corpora README's test for a line that is a finished paragraph (not a heading)."""
+    return bool(_SENT_END.search(line.rstrip()))
+
+
+def normalise_halfwidth(line: str) -> str:
+    """Half-width ``, ; : ? ! .`` next to a Chinese character → full-width."""
+    out = []
+    n = len(line)
+    for i, ch in enumerate(line):
+        if ch in _HALF2FULL:
+            prev = line[i - 1] if i else ""
+            j = i + 1
+            while j < n and line[j] == " ":
+                j += 1
+            nxt = line[j] if j < n else ""
+            prev_cjk = bool(prev) and (is_cjk(prev) or prev in "）”」』》")
+            next_cjk = bool(nxt) and is_cjk(nxt)
+            if ch == ".":
+                # only a full stop directly after Chinese, before Chinese/space/end
+                if prev_cjk and (nxt == "" or next_cjk or j > i + 1):
+                    out.append("。")
+                    continue
+            elif prev_cjk or (next_cjk and not prev.isdigit()):
+                out.append(_HALF2FULL[ch])
+                continue
+        out.append(ch)
+    return "".join(out)
+
+
+def strip_punctuation(line: str) -> tuple[str, list[str]]:
+    """A punctuated line → (text without its punctuation, mark after each character).
+
+    Only marks that the model predicts (and those mapped onto them) are removed, plus
+    brackets and quotes; everything else stays as text. Spaces around a removed mark are
+    dropped, except that a single space is kept between two Latin/digit characters.
+    """
+    line = normalise_halfwidth(line.strip())
+    chars: list[str] = []
+    marks: list[str] = []
+    pending = ""  # strongest mark seen since the last kept character
+    removed = False
+    i = 0
+    n = len(line)
+    while i < n:
+        ch = line[i]
+        if ch == "[" and line.startswith(FORMULA, i):
+            ch = FORMULA  # opaque: kept whole
+            i += len(FORMULA)
+        else:
+            i += 1
+        mark = _PUNCT_MAP.get(ch)
+        if mark is not None or ch in _OPEN_CLOSE:
+            if mark and _STRENGTH[mark] > _STRENGTH[pending]:
+                pending = mark
+            removed = True
+            continue
+        if removed:
+            if ch == " ":
+                continue
+            if chars:
+                if pending:
+                    # attach to the last non-space char
+                    j = len(chars) - 1
+                    while j >= 0 and chars[j] == " ":
+                        j -= 1
+                    if j >= 0 and _STRENGTH[pending] > _STRENGTH[marks[j]]:
+                        marks[j] = pending
+                prev = chars[-1]
+                if prev != " " and _is_latinish(prev) and _is_latinish(ch):
+                    chars.append(" ")
+                    marks.append("")
+            pending = ""
+            removed = False
+        chars.extend(ch)
+        marks.extend([""] * len(ch))
+    if pending and chars:
+        j = len(chars) - 1
+        while j >= 0 and chars[j] == " ":
+            j -= 1
+        if j >= 0:
+            marks[j] = pending
+    # line end: a clause mark (from ：…—) that ends the paragraph ends a sentence
+    while chars and chars[-1] == " ":
+        chars.pop()
+        marks.pop()
+    if marks and marks[-1] == "，":
+        marks[-1] = "。"
+    return "".join(chars), marks
+
+
+def _is_latinish(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum() or "Ａ" <= ch <= "ｚ" or "０" <= ch <= "９"
+
+
+def token_labels(text: str, marks: list[str], toks=None) -> list[str]:
+    """Per-token crfsuite labels: the mark on each token's last character."""
+    toks = tokenize(text) if toks is None else toks
+    return [LABEL_OF_MARK[marks[e - 1]] for s, e, k in toks]
+
+
+def make_example(line: str):
+    """A punctuated line → (xseq, yseq) for crfsuite, or None if nothing is left."""
+    text, marks = strip_punctuation(line)
+    toks = tokenize(text)
+    if not toks:
+        return None
+    return _features(text, toks), token_labels(text, marks, toks)
+
+
+# --------------------------------------------------------------------------- sentence type
+
+
+def sentence_features(sent: str) -> list[str]:
+    """Features of one whole sentence (punctuation-free) for the question-vs-statement
+    classifier, which decides ``？`` vs ``。`` once the CRF has found a sentence end."""
+    import rjieba
+
+    words = [w for w in rjieba.cut(sent, hmm=False) if not w.isspace()]
+    toks = tokenize(sent)
+    if not toks or not words:
+        return ["b", "empty"]
+    units = [_class(_unit(sent, s, e, k), k) for s, e, k in toks]
+    words = ["<L>" if w.isascii() and w[:1].isalpha() else w for w in words]
+    f = ["b", "c1=" + units[-1], "c2=" + "".join(units[-2:]), "c3=" + "".join(units[-3:])]
+    f += ["lw=" + words[-1], "lw2=" + "|".join(words[-2:]), "fw=" + words[0], "fw2=" + "|".join(words[:2])]
+    f.append(f"len={min(len(toks) // 8, 8)}")
+    n = len(words)
+    for idx, w in enumerate(words):
+        f.append("w=" + w)
+        if w in _QWORDS or (len(w) > 1 and w[-1] in "吗呢"):
+            f.append("q=" + w)
+            d = n - 1 - idx
+            f.append(f"qd={w}|{min(d, 5)}")
+            f.append("qany")
+            if d < 4:
+                f.append("qend")
+    return f
+
+
+def make_sentence_examples(line: str):
+    """A punctuated line → [(features, "Q"|"P")] for each sentence it contains."""
+    text, marks = strip_punctuation(line)
+    out = []
+    start = 0
+    for i, m in enumerate(marks):
+        if m in ("。", "？"):
+            sent = text[start : i + 1].strip()
+            if sent:
+                out.append((sentence_features(sent), "Q" if m == "？" else "P"))
+            start = i + 1
+    return out
+
+
+# --------------------------------------------------------------------------- model
+
+
+def question_model_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path.with_name(path.stem + "_q" + path.suffix)
+
+
+class PunctuationModel:
+    """A trained CRF punctuation tagger. ``load()`` gives the shipped one (cached)."""
+
+    _cache: dict[str, PunctuationModel] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, tagger, meta: dict | None = None, path: str | None = None, qtagger=None):
+        self._tagger = tagger
+        self._qtagger = qtagger
+        # weight of the sentence classifier vs the CRF's own ？/。 split (log-linear)
+        self._qweight = float((meta or {}).get("qweight", 1.0))
+        self.meta = meta or {}
+        self.path = path
+        labels = set(tagger.labels())
+        self._labels = [lab for lab in _LABELS if lab in labels]
+        if self._labels[0] != "O":
+            raise ValueError("punctuation model has no 'O' (no mark) label")
+        # optional decision biases (log-space) tuned on the dev split; 0 = plain argmax
+        self._bias = {lab: float(self.meta.get("bias", {}).get(lab, 0.0)) for lab in self._labels}
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> PunctuationModel:
+        path = Path(path) if path is not None else DEFAULT_MODEL
+        key = str(path.resolve())
+        with cls._lock:
+            model = cls._cache.get(key)
+            if model is None:
+                import pycrfsuite
+
+                if not path.exists():
+                    raise FileNotFoundError(f"punctuation model not found: {path} (run `make train-punct`)")
+                tagger = pycrfsuite.Tagger()
+                tagger.open(str(path))
+                meta_path = path.with_suffix(".json")
+                meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
+                qpath = question_model_path(path)
+                qtagger = None
+                if qpath.exists():
+                    qtagger = pycrfsuite.Tagger()
+                    qtagger.open(str(qpath))
+                model = cls(tagger, meta, str(path), qtagger)
+                cls._cache[key] = model
+        return model
+
+    # ------------------------------------------------------------------ prediction
+
+    def _marginals(self, text: str, full: bool = True):
+        """Tokens and, per token, the marginal of each label (``None`` entries: not
+        computed, because the fast path already knows "no mark" is the decision)."""
+        toks = tokenize(text)
+        if not toks:
+            return toks, []
+        feats = _features(text, toks)
+        labels = self._labels
+        rest = labels[1:]
+        bias = [self._bias[lab] for lab in labels]
+        # "no mark" (labels[0] == "O") wins whatever the others are when
+        # log p_O + b_O > log(1 - p_O) + max(b_other); then the others are not needed
+        margin = max(bias[1:]) - bias[0]
+        with self._lock:  # a crfsuite Tagger is not re-entrant
+            tagger = self._tagger
+            tagger.set(feats)
+            marginal = tagger.marginal
+            margs = []
+            for i in range(len(toks)):
+                p0 = marginal("O", i)
+                if not full and p0 > 0.5 and math.log(p0) - math.log1p(-p0 + 1e-300) > margin:
+                    margs.append((p0,))
+                else:
+                    margs.append((p0, *[marginal(lab, i) for lab in rest]))
+            if self._qtagger is not None and self._qweight > 0:
+                self._sentence_types(text, toks, margs)
+        return toks, margs
+
+    def _sentence_types(self, text, toks, margs) -> None:
+        """Re-split each candidate sentence end's P(end) into ？ and 。 with the sentence
+        classifier, the sentence running from the previous likely end to this token."""
+        labels = self._labels
+        try:
+            ip, iq = labels.index("PERIOD"), labels.index("QUESTION")
+        except ValueError:
+            return
+        w = self._qweight
+        q = self._qtagger
+        start = 0  # char offset where the current sentence starts
+        for i, m in enumerate(margs):
+            if len(m) == 1:
+                continue
+            pend = m[ip] + m[iq]
+            if pend < 0.05:
+                continue
+            sent = text[start : toks[i][1]]
+            q.set([sentence_features(sent)])
+            pq = min(max(q.marginal("Q", 0), 1e-6), 1 - 1e-6)
+            crf = min(max(m[iq] / pend, 1e-6), 1 - 1e-6)
+            z = w * math.log(pq / (1 - pq)) + (1 - w) * math.log(crf / (1 - crf))
+            share = 1 / (1 + math.exp(-z))
+            m = list(m)
+            m[iq], m[ip] = pend * share, pend * (1 - share)
+            margs[i] = tuple(m)
+            if pend > 0.5:
+                start = toks[i][1]
+
+    def predict_proba(self, text: str) -> list[dict[str, float]]:
+        """Per character: the posterior probability of each mark after it (sums to 1)."""
+        out = [{"": 1.0} for _ in text]
+        toks, margs = self._marginals_chunked(text)
+        for (_s, e, _k), m in zip(toks, margs, strict=False):
+            out[e - 1] = {MARK_OF_LABEL[lab]: p for lab, p in zip(self._labels, m, strict=False)}
+        return out
+
+    def predict(self, text: str) -> list[tuple[str, float]]:
+        """Per character: ``(mark, probability)`` for the mark to insert after it."""
+        out: list[tuple[str, float]] = [("", 1.0)] * len(text)
+        toks, margs = self._marginals_chunked(text, full=False)
+        labels = self._labels
+        bias = [self._bias[lab] for lab in labels]
+        for (_s, e, _k), m in zip(toks, margs, strict=False):
+            if len(m) == 1:
+                out[e - 1] = ("", m[0])
+                continue
+            best = max(range(len(m)), key=lambda j: math.log(m[j] + 1e-12) + bias[j])
+            out[e - 1] = (MARK_OF_LABEL[labels[best]], m[best])
+        return out
+
+    def _marginals_chunked(self, text: str, limit: int = 4000, full: bool = True):
+        """Tag very long texts in pieces split at line breaks (bounded memory, same result
+        for ordinary paragraphs)."""
+        if len(text) <= limit:
+            return self._marginals(text, full)
+        toks_all, margs_all = [], []
+        start = 0
+        while start < len(text):
+            end = min(len(text), start + limit)
+            if end < len(text):
+                cut = text.rfind("\n", start + limit // 2, end)
+                if cut == -1:
+                    cut = text.rfind(" ", start + limit // 2, end)
+                end = cut + 1 if cut != -1 else end
+            toks, margs = self._marginals(text[start:end], full)
+            toks_all.extend((s + start, e + start, k) for s, e, k in toks)
+            margs_all.extend(margs)
+            start = end
+        return toks_all, margs_all

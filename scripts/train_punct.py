@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""Train the shipped punctuation CRF (cleanup/models/punct.crfsuite) reproducibly.
+
+    python scripts/train_punct.py            # split (reused if committed), train, evaluate
+    python scripts/train_punct.py --eval-only  # evaluate the shipped model on the test split
+    CORPORA_DIR=/path/to/corpora python scripts/train_punct.py
+
+Data: ``../shared/corpora`` (override with CORPORA_DIR). Every ``.txt`` paragraph line that
+ends in sentence punctuation (the corpora README's test) is one training sequence; headings,
+list items and captions are dropped. Punctuation is stripped and learnt back (labels: see
+``cleanup/punctmodel.py``).
+
+Split: by document GROUP (a d2l chapter, a course chapter/unit, a self-llm model family, an
+llm-action top-level series…), per folder, ordered by a seeded hash: about 10 % of each
+folder's characters to ``test``, 10 % to ``dev``, the rest to ``train``; folders with fewer
+than 4 groups go to train whole. ``hf-course-subtitles-zh`` (spoken, commas unreliable) is
+not trained on: it is a separate ``spoken`` evaluation set, scored on sentence ends only.
+The split is written to ``cleanup/models/punct_split.json`` and reused when present (pass
+``--resplit`` to regenerate it), so the d2l-zh test chapters never reach training.
+
+Training data is subsampled deterministically (seeded) to keep training within a few
+minutes on 2 cores: see ``--max-train-chars``; lines with a ``？`` are repeated
+``--q-oversample`` times. The dev split picks the decision biases stored beside the model
+(``punct.json``); the test split is only reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from cleanup import punctmodel as pm  # noqa: E402
+
+SPLIT_PATH = pm.MODELS_DIR / "punct_split.json"
+SEED = 20261128
+PARAMS = ("c1", "c2", "iterations", "minfreq", "q_oversample", "max_train_chars")
+SPOKEN = {"hf-course-subtitles-zh"}
+SKIP_DIRS = {"terms"}
+SKIP_FILES = {"TERMINOLOGY.txt"}
+# how many leading path components ("__"-separated) form a document group, per folder
+GROUP_DEPTH = {
+    "d2l-zh": 1,  # chapter
+    "hf-llm-course-zh": 1,  # chapterN
+    "hf-audio-course-zh": 1,
+    "hf-agents-course-zh": 1,  # unitN
+    "hf-diffusion-course-zh": 2,  # markdown__unitN
+    "self-llm-zh": 2,  # models__<family>
+    "llm-action-zh": 1,  # top-level series (blog, docs, llm-train, …)
+    "ml-sys-tutorial-zh": 2,
+    "llm-for-everybody-zh": 1,  # chapter folder
+    "modelscope-llm-book-zh": 1,  # chapter
+    "modelscope-classroom-zh": 2,
+    "ms-swift-docs-zh": 1,
+    "diffsynth-docs-zh": 1,
+}
+
+
+def corpora_dir() -> Path:
+    return Path(os.environ.get("CORPORA_DIR") or (REPO / ".." / "shared" / "corpora")).resolve()
+
+
+def group_of(folder: str, name: str) -> str:
+    parts = name[: -len(".txt")].split("__")
+    depth = GROUP_DEPTH.get(folder, 1)
+    return "__".join(parts[:depth]) if len(parts) > depth else parts[0]
+
+
+def make_split(root: Path) -> dict:
+    files_by_folder: dict[str, list[str]] = defaultdict(list)
+    for folder in sorted(p.name for p in root.iterdir() if p.is_dir()):
+        if folder in SKIP_DIRS:
+            continue
+        for f in sorted((root / folder).glob("*.txt")):
+            if f.name not in SKIP_FILES:
+                files_by_folder[folder].append(f.name)
+    split = {"train": [], "dev": [], "test": [], "spoken": []}
+    for folder, names in files_by_folder.items():
+        if folder in SPOKEN:
+            split["spoken"] += [f"{folder}/{n}" for n in names]
+            continue
+        groups: dict[str, list[str]] = defaultdict(list)
+        for n in names:
+            groups[group_of(folder, n)].append(n)
+        size = {g: sum((root / folder / n).stat().st_size for n in ns) for g, ns in groups.items()}
+        total = sum(size.values())
+        order = sorted(groups, key=lambda g: hashlib.sha1(f"{SEED}:{folder}:{g}".encode()).hexdigest())
+        got = {"test": 0, "dev": 0}
+        for g in order:
+            if len(groups) < 4:
+                part = "train"
+            elif got["test"] < 0.10 * total and got["test"] + size[g] <= 0.18 * total:
+                part = "test"
+            elif got["dev"] < 0.10 * total and got["dev"] + size[g] <= 0.18 * total:
+                part = "dev"
+            else:
+                part = "train"
+            if part != "train":
+                got[part] += size[g]
+            split[part] += [f"{folder}/{n}" for n in groups[g]]
+    for k in split:
+        split[k].sort()
+    return {
+        "about": "Punctuation model split by document group (see scripts/train_punct.py). "
+        "Paths are relative to the corpora folder.",
+        "seed": SEED,
+        "group_depth": GROUP_DEPTH,
+        **split,
+    }
+
+
+def read_lines(root: Path, files: list[str], only_finished: bool = True) -> list[tuple[str, str]]:
+    out = []
+    for rel in files:
+        for line in (root / rel).read_text("utf-8").splitlines():
+            line = line.strip()
+            if line and (not only_finished or pm.ends_sentence(line)):
+                out.append((rel, line))
+    return out
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+_GROUPS = (
+    ("，", {"，"}),
+    ("。", {"。"}),
+    ("？", {"？"}),
+    ("、", {"、"}),
+    ("end(。？)", {"。", "？"}),
+    ("any", {"，", "。", "？", "、"}),
+)
+
+
+def collect(model: pm.PunctuationModel, lines: list[str]) -> list[tuple[list[str], list[dict]]]:
+    """Gold marks and the model's per-character distributions, for scoring many decision
+    rules without re-running the model."""
+    out = []
+    for line in lines:
+        text, gold = pm.strip_punctuation(line)
+        out.append((gold, model.predict_proba(text)))
+    return out
+
+
+def decide(dist: dict, bias: dict) -> str:
+    if len(dist) == 1:
+        return ""
+    return max(dist, key=lambda m: math.log(dist[m] + 1e-12) + bias.get(pm.LABEL_OF_MARK[m], 0.0))
+
+
+def score(collected, bias: dict | None = None) -> dict:
+    """Per-mark P/R/F1 over character positions, plus merged sentence-end and any-mark."""
+    bias = bias or {}
+    tp, fp, fn = defaultdict(int), defaultdict(int), defaultdict(int)
+    for gold, dists in collected:
+        for g, d in zip(gold, dists, strict=False):
+            p = decide(d, bias)
+            if not g and not p:
+                continue
+            for name, gset in _GROUPS:
+                gi, pi = g in gset, p in gset
+                if gi and pi:
+                    tp[name] += 1
+                elif pi:
+                    fp[name] += 1
+                elif gi:
+                    fn[name] += 1
+    res = {}
+    for name, _ in _GROUPS:
+        p = tp[name] / (tp[name] + fp[name]) if tp[name] + fp[name] else 0.0
+        r = tp[name] / (tp[name] + fn[name]) if tp[name] + fn[name] else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        res[name] = {"P": p, "R": r, "F1": f, "support": tp[name] + fn[name]}
+    return res
+
+
+def evaluate(model: pm.PunctuationModel, lines: list[str]) -> dict:
+    """Score the model's own decisions (its stored biases) on punctuated lines."""
+    return score(collect(model, lines), model._bias)
+
+
+def objective(res: dict) -> float:
+    return (res["，"]["F1"] + res["end(。？)"]["F1"] + res["？"]["F1"]) / 3
+
+
+def print_table(title: str, res: dict, marks=None) -> None:
+    print(f"\n{title}")
+    print(f"  {'mark':<10}{'P':>7}{'R':>7}{'F1':>7}{'support':>9}")
+    for name, r in res.items():
+        if marks and name not in marks:
+            continue
+        print(f"  {name:<10}{r['P']:>7.3f}{r['R']:>7.3f}{r['F1']:>7.3f}{r['support']:>9}")
+
+
+def tune_bias(collected, labels) -> tuple[dict, float]:
+    """Coordinate search for per-label log-biases maximising mean F1 of ，/end/？ on dev."""
+    grid = [-1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0, 1.5]
+    bias = {lab: 0.0 for lab in labels}
+    best = objective(score(collected, bias))
+    for _round in range(2):
+        for lab in ("COMMA", "PERIOD", "QUESTION", "ENUM"):
+            if lab not in bias:
+                continue
+            for v in grid:
+                cand = dict(bias, **{lab: v})
+                s = objective(score(collected, cand))
+                if s > best + 1e-4:
+                    best, bias = s, cand
+    return bias, best
+
+
+def train_question_model(lines: list[str], path: Path, c2: float = 0.1) -> int:
+    import pycrfsuite
+
+    trainer = pycrfsuite.Trainer(verbose=False)
+    n = 0
+    for line in lines:
+        for feats, lab in pm.make_sentence_examples(line):
+            trainer.append([feats], [lab])
+            n += 1
+    trainer.set_params({"c1": 0.0, "c2": c2, "max_iterations": 100, "feature.minfreq": 2})
+    trainer.train(str(path))
+    return n
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--resplit", action="store_true", help="regenerate punct_split.json")
+    ap.add_argument("--eval-only", action="store_true", help="evaluate the shipped model")
+    ap.add_argument("--out", default=str(pm.DEFAULT_MODEL))
+    ap.add_argument("--max-train-chars", type=int, default=1_600_000)
+    ap.add_argument("--q-oversample", type=int, default=3)
+    ap.add_argument("--c1", type=float, default=0.05)
+    ap.add_argument("--c2", type=float, default=0.01)
+    ap.add_argument("--iterations", type=int, default=80)
+    ap.add_argument("--minfreq", type=float, default=3, help="drop attributes seen fewer times")
+    ap.add_argument("--no-tune", action="store_true", help="skip dev bias tuning")
+    ap.add_argument("--no-question-model", action="store_true", help="CRF only for ？ vs 。")
+    ap.add_argument("--with-spoken", action="store_true", help="also train on the subtitles")
+    args = ap.parse_args(argv)
+
+    root = corpora_dir()
+    if not root.is_dir():
+        print(f"corpora not found: {root} (set CORPORA_DIR)", file=sys.stderr)
+        return 2
+    if SPLIT_PATH.exists() and not args.resplit:
+        split = json.loads(SPLIT_PATH.read_text("utf-8"))
+        print(f"split: reusing {SPLIT_PATH.relative_to(REPO)}")
+    else:
+        split = make_split(root)
+        SPLIT_PATH.parent.mkdir(parents=True, exist_ok=True)
+        SPLIT_PATH.write_text(json.dumps(split, ensure_ascii=False, indent=1) + "\n", "utf-8")
+        print(f"split: wrote {SPLIT_PATH.relative_to(REPO)}")
+    for k in ("train", "dev", "test", "spoken"):
+        print(f"  {k:<7}{len(split[k]):>5} files")
+
+    dev = [line for _, line in read_lines(root, split["dev"])]
+    test = [line for _, line in read_lines(root, split["test"])]
+    spoken = [line for _, line in read_lines(root, split["spoken"])]
+    out = Path(args.out)
+
+    if not args.eval_only:
+        import pycrfsuite
+
+        rng = random.Random(SEED)
+        train_files = split["train"] + (split["spoken"] if args.with_spoken else [])
+        train = read_lines(root, train_files)
+        rng.shuffle(train)
+        total = sum(len(line) for _, line in train)
+        kept, size = [], 0
+        for _rel, line in train:
+            if size >= args.max_train_chars:
+                break
+            kept.append(line)
+            size += len(line)
+        print(f"train: {len(kept)} of {len(train)} lines, {size:,} of {total:,} chars")
+        t0 = time.time()
+        trainer = pycrfsuite.Trainer(verbose=False)
+        nq = 0
+        for line in kept:
+            ex = pm.make_example(line)
+            if ex is None:
+                continue
+            reps = args.q_oversample if "QUESTION" in ex[1] else 1
+            nq += reps > 1
+            for _ in range(reps):
+                trainer.append(*ex)
+        print(f"features: {time.time() - t0:.1f}s; {nq} question lines x{args.q_oversample}")
+        trainer.set_params(
+            {
+                "c1": args.c1,
+                "c2": args.c2,
+                "max_iterations": args.iterations,
+                "feature.minfreq": args.minfreq,
+                "feature.possible_transitions": True,
+            }
+        )
+        t0 = time.time()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp")
+        trainer.train(str(tmp))
+        tmp.replace(out)
+        print(f"trained in {time.time() - t0:.1f}s -> {out} ({out.stat().st_size / 1e6:.2f} MB)")
+        qpath = pm.question_model_path(out)
+        if args.no_question_model:
+            qpath.unlink(missing_ok=True)
+        else:
+            t0 = time.time()
+            n = train_question_model(kept, qpath)
+            print(f"question classifier: {n} sentences, {time.time() - t0:.1f}s -> {qpath.name}")
+        pm.PunctuationModel._cache.pop(str(out.resolve()), None)
+        out.with_suffix(".json").unlink(missing_ok=True)
+        model = pm.PunctuationModel.load(out)
+        qweight = 0.0
+        if model._qtagger is not None:
+            best = -1.0
+            for w in (0.0, 0.5, 0.75, 1.0):
+                model._qweight = w
+                s = objective(score(collect(model, dev)))
+                print(f"  dev objective with qweight={w}: {s:.4f}")
+                if s > best + 1e-4:
+                    best, qweight = s, w
+        model._qweight = qweight
+        bias = {}
+        if not args.no_tune:
+            bias, best = tune_bias(collect(model, dev), model._labels)
+            print(f"  dev objective with biases {bias}: {best:.4f}")
+        meta = {
+            "labels": dict(zip(pm._LABELS, pm.MARKS, strict=False)),
+            "bias": bias,
+            "qweight": qweight,
+            "train_lines": len(kept),
+            "train_chars": size,
+            "params": {k: getattr(args, k) for k in PARAMS},
+            "with_spoken": args.with_spoken,
+        }
+        out.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", "utf-8")
+        print(f"dev-tuned: qweight={qweight}, biases={bias}")
+
+    pm.PunctuationModel._cache.pop(str(out.resolve()), None)
+    model = pm.PunctuationModel.load(out)
+    print_table(f"dev ({len(dev)} lines)", evaluate(model, dev))
+    print_table(f"TEST held-out ({len(test)} lines, {sum(map(len, test)):,} chars)", evaluate(model, test))
+    print_table(
+        f"spoken: hf-course-subtitles-zh ({len(spoken)} lines; sentence ends only)",
+        evaluate(model, spoken),
+        marks={"。", "？", "end(。？)"},
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
