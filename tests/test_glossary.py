@@ -556,3 +556,62 @@ def test_add_variant_to_new_file_and_broken_file(tmp_path):
     broken = pack(tmp_path, "- term: x\n  variants: [a\n", "broken.yaml")
     with pytest.raises(EditError, match="invalid YAML"):
         add_variant(broken, "x", "b")
+
+
+# --- commands ------------------------------------------------------------------------------
+@pytest.fixture
+def glossary_cli():
+    import typer
+    from typer.testing import CliRunner
+
+    from cleanup.glossary.commands import register
+
+    app = typer.Typer()
+    sub = typer.Typer()
+    app.add_typer(sub, name="glossary")
+    register(sub)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, ["glossary", *args])
+
+
+def test_cli_export_to_file_and_stdout(glossary_cli, tmp_path):
+    extra = pack(tmp_path, "- term: 测试术语甲\n  variants: [测试数语甲]\n")
+    out = tmp_path / "out" / "hot.txt"
+    result = glossary_cli("export", "--format", "funasr", "-g", str(extra), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "测试术语甲 20" in out.read_text(encoding="utf-8").splitlines()
+    result = glossary_cli("export", "-f", "funasr-postprocess", "-g", str(extra))
+    assert result.exit_code == 0 and "测试数语甲=>测试术语甲" in result.stdout.splitlines()
+
+
+def test_cli_errors_are_one_line_exit_2(glossary_cli, tmp_path):
+    bad = pack(tmp_path, "- term: x\n  wrong: 1\n")
+    for args in (
+        ["export", "-f", "nope"],
+        ["export", "-f", "csv", "-g", str(bad)],
+        ["add", "一个不存在的术语", "--variant", "x"],
+        ["add", "x", "--variant", "y", "--file", str(bad)],
+        ["stats", str(tmp_path / "missing.txt")],
+    ):
+        result = glossary_cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("cleanup: ")
+
+
+def test_cli_add_and_stats(glossary_cli, tmp_path):
+    path = pack(tmp_path, "# keep me\n- term: 自回归\n  variants: [自会规]\n")
+    result = glossary_cli("add", "自回归", "-v", "自物规", "-v", "自活龟", "--file", str(path))
+    assert result.exit_code == 0, result.output
+    assert path.read_text(encoding="utf-8") == "# keep me\n- term: 自回归\n  variants: [自会规, 自物规, 自活龟]\n"
+    transcript = tmp_path / "talk.txt"
+    transcript.write_text("它和自会规很像，自会规模型，还有自物规。\n", encoding="utf-8")
+    result = glossary_cli("stats", str(transcript), "-g", str(path), "--json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    data = json.loads(result.stdout)
+    assert data["packs"][0] | {"path": ""} == {"path": "", "entries": 1, "variants": 3, "guarded": 0, "fired": 2}
+    assert [(f["variant"], f["count"]) for f in data["fired"]] == [("自会规", 2), ("自物规", 1)]
+    assert [n["variant"] for n in data["never_fired"]] == ["自活龟"]
+    result = glossary_cli("stats", str(transcript), "-g", str(path))
+    assert result.exit_code == 0 and "never fired" in result.stdout and "自活龟→自回归" in result.stdout
