@@ -615,3 +615,127 @@ def test_cli_add_and_stats(glossary_cli, tmp_path):
     assert [n["variant"] for n in data["never_fired"]] == ["自活龟"]
     result = glossary_cli("stats", str(transcript), "-g", str(path))
     assert result.exit_code == 0 and "never fired" in result.stdout and "自活龟→自回归" in result.stdout
+
+
+# --- issue 3 targets -----------------------------------------------------------------------
+def glossary_edits(path: Path):
+    """The glossary stage's applied edits on a transcript, as `cleanup run` makes them."""
+    from cleanup import pipeline
+    from cleanup.context import default_glossary_paths
+    from cleanup.document import Source
+
+    source = Source.read(path)
+    stem = path.stem.removesuffix(".raw")
+    doc = pipeline.run(source, Context(default_glossary_paths(stem), talk=stem), ["normalize", "glossary"])
+    return source.text, [e for e in doc.edits if e.stage == "glossary" and e.applied]
+
+
+def score_sample(raw: str, edits, items: list[dict]) -> dict:
+    """Which listed misrecognitions the edits fix, and which edits are wrong.
+
+    An edit is right when it turns every listed item it touches into one of that item's
+    `right` forms and changes nothing else; any other edit is a wrong replacement.
+    """
+    import itertools
+
+    spans = []
+    for item in items:
+        at = raw.index(item["context"]) + item["context"].index(item["wrong"])
+        rights = item["right"] if isinstance(item["right"], list) else [item["right"]]
+        spans.append((at, at + len(item["wrong"]), rights, item))
+    fixed, wrong = [], []
+    for e in edits:
+        inside = [s for s in spans if s[0] < e.end and e.start < s[1]]
+        ok = bool(inside) and all(e.start <= a and b <= e.end for a, b, _, _ in inside)
+        if ok:
+            ok = False
+            for choice in itertools.product(*(rights for _, _, rights, _ in inside)):
+                out, pos = [], e.start
+                for (a, b, _, _), right in zip(inside, choice, strict=True):
+                    out += [raw[pos:a], right]
+                    pos = b
+                if "".join(out) + raw[pos : e.end] == e.after:
+                    ok = True
+                    break
+        if ok:
+            fixed += [s[3] for s in inside]
+        else:
+            wrong.append(f"{e.before}→{e.after} at {e.start}: …{raw[max(0, e.start - 8) : e.end + 8]}…")
+    counted = [s[3] for s in spans if s[3]["category"] == "term" and not s[3].get("uncertain")]
+    hit = [i for i in counted if any(i is f for f in fixed)]
+    return {
+        "terms": len(counted),
+        "fixed": len(hit),
+        "recall": len(hit) / len(counted),
+        "missed": [f"{i['wrong']}→{i['right']} ({i['context']})" for i in counted if not any(i is h for h in hit)],
+        "wrong": wrong,
+        "all_fixed": len(fixed),
+        "names_fixed": sum(1 for f in fixed if f["category"] == "name"),
+    }
+
+
+SAMPLE_ERRORS = DATA / "sample_glossary_errors.yaml"
+
+
+@pytest.fixture(scope="module")
+def sample_score(sample_path):
+    import yaml
+
+    if not any(REPO.glob("glossary/*.yaml")):
+        pytest.skip("no shipped glossary packs yet")
+    items = yaml.safe_load(SAMPLE_ERRORS.read_text(encoding="utf-8"))
+    raw, edits = glossary_edits(sample_path)
+    return score_sample(raw, edits, items)
+
+
+def test_reference_list_is_well_formed(sample_text):
+    import yaml
+
+    items = yaml.safe_load(SAMPLE_ERRORS.read_text(encoding="utf-8"))
+    for item in items:
+        assert sample_text.count(item["context"]) == 1, item
+        assert item["context"].count(item["wrong"]) == 1, item
+        assert item["category"] in ("term", "name", "general"), item
+    assert sum(i["category"] == "term" and not i.get("uncertain") for i in items) >= 70
+
+
+def test_sample_glossary_fixes_90_percent_of_term_errors(sample_score):
+    assert sample_score["recall"] >= 0.9, sample_score["missed"]
+
+
+def test_sample_glossary_makes_no_wrong_replacement(sample_score):
+    assert sample_score["wrong"] == []
+
+
+D2L = REPO.parent / "shared" / "corpora" / "d2l-zh"
+
+
+def d2l_changes() -> tuple[int, list[str]]:
+    """Characters of d2l-zh prose and the glossary edits made on it (packs only: no talk overlay)."""
+    from cleanup import pipeline
+    from cleanup.document import Source
+
+    ctx = Context(sorted(REPO.glob("glossary/*.yaml")))
+    chars, changes = 0, []
+    for path in sorted(D2L.glob("*.txt")):
+        if path.name == "TERMINOLOGY.txt":
+            continue
+        source = Source.read(path)
+        chars += len(source.text)
+        doc = pipeline.run(source, ctx, ["normalize", "glossary"])
+        text = source.text
+        changes += [
+            f"{path.name}: {e.before}→{e.after} …{text[max(0, e.start - 10) : e.end + 10]}…"
+            for e in doc.edits
+            if e.stage == "glossary" and e.applied
+        ]
+    return chars, changes
+
+
+@pytest.mark.skipif(not D2L.is_dir(), reason="../shared/corpora/d2l-zh not present")
+def test_clean_prose_at_most_one_change_per_20000_chars():
+    if not any(REPO.glob("glossary/*.yaml")):
+        pytest.skip("no shipped glossary packs yet")
+    chars, changes = d2l_changes()
+    assert chars > 300_000
+    assert len(changes) <= chars / 20_000, changes
