@@ -1,11 +1,16 @@
 """speakers: the output layout — title, speaker turns, paragraphs — as edits.
 
 Runs last, once punctuate has chosen the sentence marks. The text is cut into clauses (at
-marks and at line breaks); cues score where one speaker hands over to the next; the chosen
-turns are labelled from a roster of the names the text addresses (merged across ASR variants
-of one surname) and the talk overlay's `speakers:` section; long turns are split into
-paragraphs at sentence ends. Everything the reader sees of that — the raw ASR breaks removed,
-`\\n\\n**label**：` inserted, whitespace tidied — is an edit whose rule and note name the cue.
+marks and at line breaks). Cues propose turn starts, each with a score and a hint about who
+speaks next: a hand-over by name (`邓老师有什么看法`), the announced panel order (`从X老师开始`,
+`我们再反过来`), a speaker's closing (`这是我的看法`) followed by the moderator's
+acknowledgement (`好的明白`) or the next panelist's opening (`我说一下我的看法`), the
+audience segment (`有没有什么问题` … `各位老师好`, `我想问一下`) and the answers to it.
+The strongest candidates become turns; a left-to-right pass labels them from the roster (the
+names the text addresses, sound-alike surnames merged, the talk overlay's `speakers:`
+section) and the panel order. Long turns are split into paragraphs at sentence ends.
+Everything the reader sees of that — the raw ASR breaks removed, `\\n\\n**label**：` inserted,
+whitespace tidied — is an edit whose rule, confidence and note name the cue.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from cleanup.document import Change, Document
 
 MODERATOR = "主持人"
 SOLO = "主讲人"
+AUDIENCE = "观众"
+GUEST = "嘉宾"
 CJK = "\u4e00-\u9fff"
 MARKS = "，。？！；、,?!;"
 END_MARKS = "。？！?!"
@@ -27,6 +34,7 @@ SOFT_MARKS = "，、,；;"
 WS = " \t\u3000\n"
 IMAGE_LINE = re.compile(r"^[ \t]*!\[[^\]\n]*\]\([^)\n]*\)[ \t]*$", re.M)
 PARA_MIN, PARA_TARGET, PARA_MAX = 150, 260, 400
+ACCEPT = 1.5  # a candidate turn start needs at least this score
 
 # Common single-character surnames: a name as addressed is 姓 + 老师/先生/老/….
 SURNAMES = set(
@@ -39,32 +47,56 @@ SURNAMES = set(
     "况宿逯茹诸慕危亢嵇湛戎茅於揭尉冶斯檀昝幸奉衡尧"
 )
 # Characters that, before 老师, make a word rather than a name: 各位老师, 这个老师, 的老师…
-NOT_SURNAME = set("位们的是个和跟与请问各这那几哪每两诸给让对找向被把说为")
-TITLES = ("老师", "先生", "教授", "博士", "院士", "老")
+NOT_SURNAME = set("位们的是个和跟与请问各这那几哪每两诸给让对找向被把说为从")
 TITLE_RE = re.compile(r"老师|先生|教授|博士|院士|老(?![师是实板家人鼠虎大二三四五早])")
 
-OPINION = r"(?:看法|观点|想法|见解|补充|高见|意见|评论|体会|经验|分享|要说|要补充|感受|思考|见地|理解)"
+OPINION = r"(?:看法|观点|想法|见解|补充|高见|意见|评论|体会|经验|分享|要说|要补充|感受|思考|见地|理解|认识)"
 # What surrounds a name in a clause that hands the floor to that speaker.
 HANDOVER_AFTER = [
     (0.95, re.compile(rf"^(?:这边|那边)?(?:有(?:什么|啥|没有什么|没有)?|还有(?:什么)?|对此有什么|怎么)?{OPINION}")),
-    (0.9, re.compile(r"^[，,]?\s*(?:您|你)(?:的看法|怎么看|怎么想|觉得|认为|来|先来|说|讲|谈|这边|有什么|对这个|是怎么)")),
-    (0.85, re.compile(r"^(?:先来|来说|来讲|来谈|来回答|来吧|您请|请|开始|怎么看|的看法(?:呢|是什么|如何|怎么样)|的观点(?:呢|是什么)|呢)")),
+    (0.9, re.compile(r"^[，,]?\s*(?:您|你)(?:的看法|怎么看|怎么想|觉得|认为|来|先来|说|讲|谈|这边|有什么|对这个|是怎么|有没有)")),
+    (0.85, re.compile(r"^(?:先来|来说|来讲|来谈|来回答|来吧|您请|请|开始|怎么看|的看法(?:呢|是什么|如何|怎么样)|的观点(?:呢|是什么)|呢$|有没有试过|有没有(?:做|研究)过)")),
 ]
-HANDOVER_BEFORE = re.compile(r"(?:请|有请|邀请|让|交给|轮到|我们请|听听|问问|问一下|从)$")
-ORDER_CUE = re.compile(r"从.*开始|按.*顺序|反过来|倒过来|倒序|换个顺序|轮流")
+HANDOVER_BEFORE = re.compile(r"(?:请|有请|邀请|让|交给|轮到|我们请|听听|问问|问一下|从|要不)$")
+NAMELESS_HANDOVER = re.compile(r"从(?:[^，。老]{0,3})?老师开始|请(?:这位|那位)?老师(?:先)?(?:来|谈|说)")
+ORDER_CUE = re.compile(r"按(?:照)?.{0,6}顺序|反过来|倒过来|倒序|反着来|换个顺序|轮流|依次")
 REVERSE_CUE = re.compile(r"反过来|倒过来|倒序|反着")
 CLOSING = re.compile(
-    r"(这(?:就)?是我的(?:看法|观点|想法|经验|理解|认识|一点看法|一些看法|思考)|这是我看法|不是结论|我就(?:这些|先说这些|说这么多|说到这|讲这么多|讲到这|补充这些)|"
-    r"我先(?:说|讲)(?:这么多|到这)|就(?:说|讲)到这(?:里|儿)?|基本上就是.{0,12}(?:看法|观点)|以上是我的|谢谢大家|我的看法就是这样|大概就是这样)"
+    r"(这(?:就)?是我的(?:看法|观点|想法|经验|理解|认识|一点看法|一些看法|思考|一点想法)|这是我看法|不是结论|我就(?:这些|先说这些|说这么多|说到这|讲这么多|讲到这|补充这些)|"
+    r"我先(?:说|讲)(?:这么多|到这)|就(?:说|讲)到这(?:里|儿)?|基本上就是.{0,12}(?:看法|观点)|以上是我的|谢谢大家|我的看法就是这样|大概就是这样|抛砖引玉)"
 )
-ACK = re.compile(r"^(?:好的|好|明白|对|嗯|OK|ok|行|谢谢|感谢|非常感谢|非常好|很好|是的)+$")
-ACK_COMMENT = re.compile(r"(很有意思|很有启发|非常有意思|比较犀利|很精彩|非常精彩|很有道理|很好的观点|有意思的观点|很有启发性)")
+THANKS_END = re.compile(r"^(?:对|好|嗯|是|行)*\s*谢谢(?:大家)?$")
+ACK = re.compile(r"^(?:好的|好|明白|对|嗯|OK|ok|行|谢谢|感谢|非常感谢|非常好|很好|是的|对对)+$")
+STRONG_ACK = re.compile(r"^(?:好的明白|明白明白|明白|好的好的|好的谢谢|好谢谢|非常感谢|感谢|谢谢[^，]{0,6}(?:老师|分享|回答))")
+ACK_COMMENT = re.compile(
+    r"(很有意思|很有启发|非常有意思|比较犀利|很精彩|非常精彩|很有道理|很好的观点|有意思的观点|很有启发性|都很有启发|也谢谢这个问题|谢谢(?:您的|这个)问题|好问题)"
+)
+# The next panelist's first words.
 OPENING = re.compile(
-    r"^(?:谢谢(?:主持人)?|感谢主持人|好(?:的)?(?:这个)?我|我(?:也)?(?:说|谈|讲)(?:一下|一点|两句)(?:我的?)?(?:看法|认识|想法|理解|观点)?|"
-    r"我(?:也)?(?:要)?谈谈|我补充|我来(?:回答|说|讲|谈)|我简单(?:说|讲|回答|插)|我(?:多)?说一句|我就简单|我的看法是|我觉得这个问题|这个问题我|行 ?没问题|对那我回答)"
+    r"^(?:谢谢主持人|感谢主持人|好(?:的)?(?:这个)?我(?:也)?(?:是|来|说|谈|讲|觉得)|我(?:也)?(?:来)?(?:说|谈|讲)(?:一下|一点|两句|几句)(?:我的?)?(?:看法|认识|想法|理解|观点)?|"
+    r"我(?:也)?(?:要)?谈谈|我(?:来)?补充|我来(?:回答|说|讲|谈)|我简单(?:说|讲|回答|插|补充)|我(?:就)?(?:多|再)说一句|我就简单|我的看法是|我觉得这个问题|"
+    r"这个问题我|行 ?没问题|对那我回答|那我回答|我回答一下|我(?:也)?不是(?:这个|这方面|相关)|其实我也不是|刚(?:才|刚)?.{0,8}(?:老师|几位).{0,6}(?:分享|说|讲|提到)|前面几位|"
+    r"(?:大家|各位)好，?我是|我是来自)"
 )
-AUDIENCE_INVITE = re.compile(r"(有没有(?:什么|人)?(?:问题|想问)|大家有(?:什么)?问题|现场(?:的)?(?:观众|听众|朋友)|递(?:个|一下)?话筒|听众们|观众们|提问环节)")
-AUDIENCE_START = re.compile(r"(^各位老师好|^老师(?:们)?好|^(?:大家|各位)好|我想问(?:一下)?|我有(?:一|两|几)?个问题|想请教|请问(?:一下)?|我的问题是)")
+AUDIENCE_INVITE = re.compile(r"(有没有(?:什么|人)?(?:问题|想问)|大家有(?:什么)?问题|现场(?:的)?(?:观众|听众|朋友)|递(?:个|一下)?话筒|听众们|观众们|提问环节|(?:还有没有|有没有)什么.{0,6}(?:问题|想讨论))")
+MIC = re.compile(r"(话筒|麦克风|递|那位|这位|后面那|前面那|^哦|有一个|好好好|请讲|您请|我来递)")
+AUDIENCE_START = re.compile(r"(^各位老师好|^老师(?:们)?(?:好|您好)|^(?:大家|各位)好|我想问(?:一下)?|我有(?:一|两|几)?个问题|想请教|^请问|我的问题是)")
+AUDIENCE_END = re.compile(r"(简单回答一下|回答一下就行|这是第一个问题|就这个问题|谢谢$|这是我的问题|我的问题就是这个)")
+MODERATOR_META = re.compile(
+    r"(时间(?:也)?差不多了|时间还有|还有(?:\d+|几|[一二三四五十]+)分钟|最后一个问题|第[二三四五]个问题|下一个问题|我们(?:还)?准备了|今天的圆桌|线下(?:可以)?(?:交流|讨论))"
+)
+QUESTION_END = re.compile(r"(吗|呢|是吧|对吧|对不对|是不是|有没有|怎么看|什么样|为什么|怎么样|哪)$")
+ANSWER_START = re.compile(
+    r"^(?:其实我也不是|我(?:也)?不是(?:这个|这方面|相关)|我(?:总)?觉得这(?:是|个问题)|我理解(?:您|你)|这个问题我|我(?:来|先)?回答|对那我回答|那我回答|我简单回答|我试着回答|"
+    r"谢谢(?:您的|这位)?(?:老师的)?问题|好问题)"
+)
+ANOTHER_VOICE = re.compile(r"^(?:我(?:就)?(?:多|再)说一句|我(?:来)?补充|我(?:就)?简单插|我也(?:说|谈|讲)|我也回答)")
+ASKER_REQUEST = re.compile(r"^(?:感谢您|谢谢您)?[，,]?(?:您能(?:不能)?(?:再)?|您(?:用)?一句话|您(?:再)?(?:重复|总结|说一下|简单说)|能不能请您)")
+CONFIRM_TAG = re.compile(r"(?:是吧|对吧)$")
+CONFIRM_START = re.compile(r"^(?:就是|也就是说|那就是|所以说|这是因为|那是不是|所以)")
+SHORT_ANSWER = re.compile(r"^(?:对|是的|对是的|对对|对我觉得是的|没错|没有|不是|是)+$|^对(?:那)?我(?:觉得|回答)")
+ASKER_CONTINUES = re.compile(r"^(?:好的|谢谢|就是|还有一个问题|那|但是|明白)")
+ANSWER_OPENING = re.compile(r"^(?:对|是的|对是的|对对|嗯|没有|不是|对我觉得|其实|我觉得|我总觉得|我理解|这个问题|这是一个|我(?:来)?回答|那我回答|对那我)")
 
 
 @dataclass
@@ -72,6 +104,8 @@ class Clause:
     start: int  # current-text offsets of the words, without marks or spaces
     end: int
     text: str
+    sentence_end: bool = False  # a sentence mark (。？！) follows
+    question: bool = False  # a question mark follows, or it ends like a question
 
 
 @dataclass
@@ -85,17 +119,28 @@ class Turn:
 
 
 @dataclass
-class Roster:
-    """Names the text addresses, one key per group of sound-alike surnames, with its label."""
+class Candidate:
+    clause: int
+    score: float
+    hint: str  # moderator | named | order | panelist | resume | audience | answer | swap
+    rule: str
+    note: str
+    name: str = ""  # the label for hint "named"
 
-    labels: dict[str, str] = field(default_factory=dict)  # key surname -> printed label
-    aliases: dict[str, str] = field(default_factory=dict)  # any variant surname -> key
-    order: list[str] = field(default_factory=list)  # announced panel order (keys)
+
+@dataclass
+class Roster:
+    """Names the text addresses, grouped (sound-alike surnames, overlay aliases), with labels."""
+
+    by_name: dict[str, str] = field(default_factory=dict)  # 黄先生 / 郭文 / 谷 -> label
+    order: list[str] = field(default_factory=list)  # the overlay's announced panel order
     moderator: str = MODERATOR
 
-    def label(self, name: str) -> str:
-        key = self.aliases.get(name[:1], name[:1])
-        return self.labels.get(key, f"{key}老师")
+    def label(self, name: str, title: str = "老师") -> str:
+        for key in (name + title, name, name[:1]):
+            if key in self.by_name:
+                return self.by_name[key]
+        return f"{name[:1]}老师"
 
 
 def propose(doc: Document, ctx: Context) -> list[Change]:
@@ -105,12 +150,11 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
     overlay = _overlay(ctx)
     turns: list[Turn] = []
     if clauses:
-        roster = _roster([c.text for c in clauses], overlay)
-        turns = _segment(clauses, roster)
-        if not _is_panel(turns, overlay):
+        turns = segment(clauses, overlay)
+        if not turns:
             title = text[title_start:title_end] if title_end else ""
             turns = [Turn(0, _solo_label(title, overlay), "turn:single-speaker", 0.9, "no hand-over cues: one speaker")]
-        turns = _apply_overrides(turns, clauses, overlay)
+        turns = _apply_overrides(turns, clauses, overlay, doc)
         turns = _paragraphs(_merge(turns), clauses, text)
     return _Layout(doc, ctx.talk or "transcript").changes(title_start, title_end, clauses, turns)
 
@@ -143,42 +187,34 @@ def _clauses(text: str, body_start: int) -> list[Clause]:
             s = text.index(piece, pos)
             out.append(Clause(s, s + len(piece), piece))
             pos = s + len(piece)
+    for c, nxt in zip(out, out[1:] + [None]):
+        gap = text[c.end : nxt.start if nxt else len(text)]
+        c.sentence_end = nxt is None or any(ch in END_MARKS for ch in gap)
+        c.question = "？" in gap or "?" in gap or bool(QUESTION_END.search(c.text))
     return out
 
 
 # ----------------------------------------------------------------------- names and roster
 
 
-def _names(clause: str, attested: set[str] | None = None) -> list[tuple[int, int, str]]:
-    """(start, end, name) for each person addressed as X老师/X先生/XY老师/X老 in a clause.
-
-    The name is the surname (one character) or surname + given name; a surname already
-    attested elsewhere in the talk is preferred (郭文老师 → 郭, not 文).
-    """
+def _names(clause: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, name, title) for each person addressed as X老师/X先生/XY老师/X老 in a clause."""
     hits = []
     for m in TITLE_RE.finditer(clause):
         t = m.start()
-        cands = []
-        for k in (1, 2, 3):
-            s = t - k
-            if s < 0:
+        s = None
+        for k in (1, 2):
+            if t - k < 0:
                 break
-            ch = clause[s]
+            ch = clause[t - k]
             if ch in NOT_SURNAME or not ("\u4e00" <= ch <= "\u9fff"):
                 break
             if ch in SURNAMES:
-                cands.append(s)
-        if not cands:
+                s = t - k
+                # 郭文老师: prefer the outer surname when both are surnames
+        if s is None or (m.group() == "老" and t - s != 1):
             continue
-        s = cands[0]
-        if attested:
-            for c in cands:
-                if _sound_key(clause[c]) in attested:
-                    s = c
-                    break
-        if m.group() == "老" and t - s != 1:
-            continue
-        hits.append((s, m.end(), clause[s:t]))
+        hits.append((s, m.end(), clause[s:t], m.group()))
     return hits
 
 
@@ -196,15 +232,16 @@ def _sound_key(ch: str) -> str:
     return py
 
 
-def _roster(texts: list[str], overlay: dict) -> Roster:
+def _roster(clauses: list[Clause], overlay: dict) -> Roster:
     roster = Roster()
     evidence: Counter[str] = Counter()
-    for t in texts:
-        for _, _, name in _names(t):
+    given: dict[str, set[str]] = {}
+    for i, c in enumerate(clauses):
+        for _, _, name, _ in _names(c.text):
             evidence[name[0]] += 1
-    for t in texts:
-        found = _handover(t)
-        if found:
+            given.setdefault(name[0], set()).add(name)
+        found = _handover(c.text, clauses[i + 1].text if i + 1 < len(clauses) else "")
+        if found and found[2]:
             evidence[found[2][0]] += 2  # the moderator's hand-over is the best evidence
     groups: dict[str, list[str]] = {}
     for sur, _ in evidence.most_common():
@@ -212,121 +249,477 @@ def _roster(texts: list[str], overlay: dict) -> Roster:
     for members in groups.values():
         best = max(members, key=lambda s: evidence[s])  # most_common order breaks ties
         for s in members:
-            roster.aliases[s] = best
-        roster.labels[best] = f"{best}老师"
-    speakers = overlay.get("speakers") if isinstance(overlay.get("speakers"), dict) else {}
+            roster.by_name[s] = f"{best}老师"
+            for name in given.get(s, ()):
+                roster.by_name[name] = f"{best}老师"
+    speakers = _speakers_section(overlay)
     if speakers.get("moderator"):
         roster.moderator = str(speakers["moderator"])
+    surname_owner: dict[str, set[str]] = {}
+    text_groups = {s: roster.by_name[s] for s in evidence}
     for entry in speakers.get("panel") or []:
         entry = {"name": entry} if isinstance(entry, str) else entry
-        name = str(entry.get("name", "")).strip() if isinstance(entry, dict) else ""
-        if not name:
+        label = str(entry.get("name", "")).strip() if isinstance(entry, dict) else ""
+        if not label:
             continue
-        key = name[0]
-        variants = {name[0]} | {str(a).strip()[:1] for a in entry.get("aliases") or [] if str(a).strip()}
-        for v in list(variants):
-            old = roster.aliases.get(v)
-            variants |= {s for s, k in roster.aliases.items() if old and k == old}
+        roster.order.append(label)
+        variants = [label] + [str(a).strip() for a in entry.get("aliases") or [] if str(a).strip()]
         for v in variants:
-            roster.aliases[v] = key
-        roster.labels[key] = name
-        roster.order.append(key)
+            roster.by_name[v] = label
+            bare = re.sub(r"(老师|先生|教授|博士|院士|老)$", "", v)
+            if bare:
+                roster.by_name[bare] = label
+                surname_owner.setdefault(bare[0], set()).add(label)
+    for sur, owners in surname_owner.items():
+        if len(owners) == 1:  # a surname two panelists share (by ASR error) stays ambiguous
+            label = next(iter(owners))
+            roster.by_name[sur] = label
+            for s, group in text_groups.items():  # its sound-alike variants in the text
+                if group == text_groups.get(sur) and s not in surname_owner:
+                    roster.by_name[s] = label
+        else:
+            roster.by_name.pop(sur, None)
     return roster
+
+
+def _speakers_section(overlay: dict) -> dict:
+    speakers = overlay.get("speakers") if isinstance(overlay, dict) else None
+    return speakers if isinstance(speakers, dict) else {}
 
 
 # ----------------------------------------------------------------------- cues
 
 
-def _handover(clause: str, nxt: str = "") -> tuple[str, float, str, str] | None:
-    """(rule, confidence, name, cue) when this clause gives the floor to a named speaker."""
-    for s, e, name in _names(clause):
+def _handover(clause: str, nxt: str = "") -> tuple[str, float, str, str, str] | None:
+    """(rule, confidence, name, title, cue) when this clause gives the floor to a named speaker.
+
+    `name` is "" for a hand-over whose name the ASR lost (`从老师开始`).
+    """
+    for s, e, name, title in _names(clause):
         before, after = clause[:s], clause[e:]
-        if re.search(r"(?:刚才|刚刚|之前|前面|刚|跟|和|同意|认同|像)$", before):
+        if re.search(r"(?:刚才|刚刚|之前|前面|刚|跟|和|同意|认同|像|比如|包括)$", before):
             continue  # 刚才谷老师说的, 跟李老师很认同: a mention, not a hand-over
-        if re.match(r"的(?:这个)?(?:，)?(?:看法|观点|想法|分享)?(?:也|很|非常|还|挺|都|特别|真)", after) or after.startswith(("刚才", "提到", "说的", "讲的")):
+        if re.match(r"的(?:这个)?(?:，)?(?:看法|观点|想法|分享)?(?:也|很|非常|还|挺|都|特别|真)", after) or after.startswith(
+            ("刚才", "提到", "说的", "讲的", "的工作", "的报告")
+        ):
             continue
         if m := HANDOVER_BEFORE.search(before):
             rule = "turn:handover-order" if m.group() == "从" else "turn:handover-name"
-            return rule, 0.9, name, clause[m.start() : e + 4]
+            return rule, 0.9, name, title, clause[m.start() : e + 4]
         for conf, pattern in HANDOVER_AFTER:
-            if pattern.match(after):
-                return "turn:handover-name", conf, name, clause[s:][:16]
-        if not after.strip() and not re.search(rf"[{CJK}]{{4,}}$", before) and re.match(r"^(?:您|你)", nxt):
-            return "turn:handover-name", 0.85, name, clause[s:] + "，" + nxt[:8]
-        if not before.strip(" 对好那") and not after.strip():
-            return "turn:handover-bare-name", 0.6, name, clause
+            if pattern.search(after):
+                return "turn:handover-name", conf, name, title, clause[s:][:16]
+        if not after.strip() and len(before) <= 4 and re.match(r"^(?:您|你)", nxt):
+            return "turn:handover-name", 0.85, name, title, clause[s:] + "，" + nxt[:8]
+        if not before.strip(" 对好那嗯") and not after.strip():
+            return "turn:handover-bare-name", 0.55, name, title, clause
+    if m := NAMELESS_HANDOVER.search(clause):
+        return "turn:handover-order", 0.8, "", "", m.group()
     return None
 
 
-def _segment(clauses: list[Clause], roster: Roster) -> list[Turn]:
-    """Turns from scored cues, in order; consecutive turns of one speaker are merged later."""
-    texts = [c.text for c in clauses]
-    n = len(texts)
-    turns: dict[int, Turn] = {0: Turn(0, roster.moderator, "turn:first", 0.6, texts[0][:16])}
+class _Segmenter:
+    """Candidate turn starts from cues, the chosen turns, and their labels."""
 
-    def add(i: int, label: str, rule: str, conf: float, note: str) -> None:
-        if 0 <= i < n and (i not in turns or turns[i].confidence < conf):
-            turns[i] = Turn(i, label, rule, round(conf, 2), note)
+    def __init__(self, clauses: list[Clause], overlay: dict) -> None:
+        self.clauses = clauses
+        self.texts = [c.text for c in clauses]
+        self.n = len(clauses)
+        self.roster = _roster(clauses, overlay)
+        self.cands: list[Candidate] = []
+        self.handovers: dict[int, tuple] = {}
+        self.anchors: list[int] = []
+        for i, t in enumerate(self.texts):
+            found = _handover(t, self.texts[i + 1] if i + 1 < self.n else "")
+            if found:
+                self.handovers[i] = found
 
-    for h in range(n):
-        found = _handover(texts[h], texts[h + 1] if h + 1 < n else "")
-        if not found:
-            continue
-        rule, conf, name, cue = found
-        if rule == "turn:handover-bare-name" and not (
-            (h > 0 and CLOSING.search(texts[h - 1])) or (h + 1 < n and _opening(texts[h + 1]))
-        ):
-            continue
-        k = h + 1
-        if k < n and re.match(r"^(?:您|你)", texts[k]) and "？" not in texts[h]:
-            k += 1  # 姜老师，您怎么看： the question runs on
-        j, score, why = _moderator_start(texts, h, turns)
-        add(j, roster.moderator, f"turn:moderator-{why}" if why else "turn:moderator", min(0.9, 0.55 + 0.1 * score), texts[j][:16])
-        add(k, roster.label(name), rule, conf, cue)
-    return [turns[i] for i in sorted(turns)]
+    # -- helpers
+    def text(self, i: int) -> str:
+        return self.texts[i] if 0 <= i < self.n else ""
 
+    def closing_before(self, i: int) -> float:
+        """Evidence that a turn ends just before clause i."""
+        prev, prev2 = self.text(i - 1), self.text(i - 2)
+        if CLOSING.search(prev):
+            return 2.0
+        if THANKS_END.match(prev) and i >= 2 and not THANKS_END.match(prev2):
+            return 1.2 + (0.6 if CLOSING.search(prev2) else 0.0)
+        if CLOSING.search(prev2) and (ACK.match(prev) or len(prev) <= 4):
+            return 1.4
+        return 0.0
 
-def _opening(text: str) -> bool:
-    return bool(OPENING.match(text))
-
-
-def _moderator_start(texts: list[str], h: int, turns: dict[int, Turn]) -> tuple[int, float, str]:
-    """Where the moderator's turn that ends in the hand-over at clause h starts."""
-    floor = max([i for i in turns if i <= h] or [0])
-    if floor == h:
-        return h, 0.0, ""
-    best, best_score, best_why = h, 0.0, ""
-    for j in range(h, max(floor, h - 40), -1):
-        score, why = 0.0, ""
-        prev = texts[j - 1] if j > 0 else ""
-        prev2 = texts[j - 2] if j > 1 else ""
-        if CLOSING.search(prev) or CLOSING.search(prev2):
-            score += 2.0
-            why = "after-closing"
-        if ACK.match(texts[j]):
-            score += 1.0
-            why = why or "ack"
-        if ACK_COMMENT.search(texts[j]) or re.search(r"(?:谢谢|感谢)[^，]{0,4}(?:老师|先生)", texts[j]):
+    def moderator_opening(self, i: int) -> float:
+        """Evidence that the moderator starts speaking at clause i."""
+        t = self.text(i)
+        score = 0.0
+        if STRONG_ACK.match(t):
             score += 1.5
-            why = why or "ack"
-        if re.fullmatch(r"(?:对)?(?:好)?谢谢|对", prev) and ACK.match(texts[j]):
-            score += 0.5
-        score -= 0.03 * (h - j)  # moderators are brief: prefer the nearer start
-        if score > best_score:
-            best, best_score, best_why = j, score, why
-    return best, best_score, best_why
+        elif ACK.match(t):
+            score += 0.6
+        for k in (i, i + 1, i + 2):
+            u = self.text(k)
+            if ACK_COMMENT.search(u) or re.search(r"我感觉(?:这个)?[^，]{0,4}(?:老师|先生)的", u):
+                score += 1.2 if k == i or ACK.match(t) or STRONG_ACK.match(t) else 0.6
+                break
+        if MODERATOR_META.search(t):
+            score += 1.0
+        return score
+
+    def sentence_start(self, i: int, floor: int = 0) -> int:
+        """The first clause of the sentence clause i is in (not before `floor`)."""
+        while i > floor and not self.clauses[i - 1].sentence_end:
+            i -= 1
+        return i
+
+    def add(self, i: int, score: float, hint: str, rule: str, note: str = "", name: str = "") -> None:
+        if 0 <= i < self.n:
+            self.cands.append(Candidate(i, score, hint, rule, note or self.text(i)[:16], name))
+
+    def moderator_start(self, h: int) -> tuple[int, float, str]:
+        """Where the moderator's turn that ends in clause h (a hand-over, a new round) starts.
+
+        The best-scored point after the last known turn start: a closing of the speaker before
+        (`这是我的看法`, `谢谢`) and the moderator's acknowledgement (`好的明白`, `X老师的观点
+        很有意思`); without either, the start of the hand-over's sentence.
+        """
+        floor = max([a + 1 for a in self.anchors if a < h] or [0])
+        best, best_score, best_why = max(floor, min(h, self.sentence_start(h, max(floor, h - 2)))), 0.0, "turn:moderator"
+        for j in range(h, max(floor - 1, h - 45), -1):
+            if THANKS_END.match(self.text(j)) and j - 1 not in self.handovers:
+                continue  # 谢谢 ends the speaker before rather than opening the moderator
+            end, start = self.closing_before(j), self.moderator_opening(j)
+            if end == 0 and start < 1.2:
+                continue
+            score = end + start - 0.02 * (h - j)
+            if score > best_score:
+                why = "turn:moderator-after-closing" if end >= start else "turn:moderator-ack"
+                best, best_score, best_why = j, score, why
+        return best, best_score, best_why
+
+    # -- cues
+    def propose(self) -> None:
+        n = self.n
+        targets: dict[int, int] = {}
+        for h, (rule, conf, name, title, cue) in sorted(self.handovers.items()):
+            k = h + 1
+            if k < n and re.match(r"^(?:您|你)", self.texts[k]) and not self.clauses[h].question:
+                k += 1  # 姜老师，您怎么看：the question runs on
+            while k < n - 1 and ACK.match(self.texts[k]) and len(self.texts[k]) <= 2 and OPENING.match(self.texts[k + 1]):
+                k += 1
+            if rule == "turn:handover-bare-name" and not (
+                self.closing_before(h) or OPENING.match(self.text(h + 1)) or ANSWER_OPENING.match(self.text(h + 1))
+            ):
+                continue
+            targets[h] = k
+        self.anchors = sorted(targets.values())
+        for h, k in targets.items():
+            rule, conf, name, title, cue = self.handovers[h]
+            bare = rule == "turn:handover-bare-name"
+            label = self.roster.label(name, title) if name else ""
+            self.add(k, 1.8 if bare else 3.0, "named" if name else "order", rule, cue, label)
+            if bare:
+                j, score, why = h, 1.0, "turn:moderator-bare-name"
+            else:
+                j, score, why = self.moderator_start(h)
+            self.add(j, 1.5 + min(score, 2.0), "moderator", why, self.text(j)[:16])
+        for i in range(n):
+            t = self.texts[i]
+            if ORDER_CUE.search(t) and not any(h in targets for h in range(i, i + 4)):
+                k = i + 1
+                while k < n and (ACK.match(self.texts[k]) or ORDER_CUE.search(self.texts[k]) or len(self.texts[k]) <= 1):
+                    k += 1
+                self.add(k, 2.6, "order", "turn:panel-order", t[:16])
+                j, score, why = self.moderator_start(i)
+                self.add(j, 1.5 + min(score, 2.0), "moderator", why)
+            end = self.closing_before(i)
+            opening = bool(OPENING.match(t))
+            if end and i > 0 and not THANKS_END.match(t):
+                mod = self.moderator_opening(i)
+                if mod >= 0.6 or self.clauses[i].question or MODERATOR_META.search(t):
+                    self.add(i, end + mod, "moderator", "turn:moderator-after-closing")
+                    if self.clauses[i].question or (not ACK.match(t) and self.question_ahead(i)):
+                        self.resume_after_question(i)
+                elif opening:
+                    self.add(i, end + 1.0, "panelist", "turn:next-speaker-opening", t[:16])
+            elif opening and i > 0:
+                score = 1.5 + (0.3 if self.clauses[i - 1].sentence_end or ACK.match(self.text(i - 1)) else 0.0)
+                self.add(i, score, "panelist", "turn:next-speaker-opening", t[:16])
+            if MODERATOR_META.search(t) and i > 0:
+                s = i
+                while s > max(0, i - 3) and ACK.match(self.text(s - 1)) and not THANKS_END.match(self.text(s - 1)):
+                    s -= 1
+                self.add(s, 1.6 + self.closing_before(s), "moderator", "turn:moderator-meta", t[:16])
+            if t.startswith("您") and i > 0 and self.question_ahead(i, 5, 2) and not any(h in self.handovers for h in (i - 1, i - 2)):
+                s = i
+                while s > max(0, i - 2) and ACK.match(self.text(s - 1)):
+                    s -= 1
+                self.add(s, 1.6, "moderator", "turn:addressed-question", t[:16])
+                self.resume_after_question(i)
+        self.audience()
+
+    def question_ahead(self, i: int, limit: int = 3, sentences: int = 1) -> bool:
+        """A question ends within `limit` clauses and `sentences` sentences from clause i."""
+        for k in range(i, min(self.n, i + limit)):
+            if self.clauses[k].question:
+                return True
+            if self.clauses[k].sentence_end:
+                sentences -= 1
+                if sentences == 0:
+                    return False
+        return False
+
+    def resume_after_question(self, i: int) -> None:
+        """After a follow-up question at i, the one asked answers at the next non-question."""
+        k, seen_q, last_q = i, False, False
+        while k < min(self.n, i + 8):
+            t = self.texts[k]
+            if self.clauses[k].question or (seen_q and re.search(r"为什么|什么|怎么|哪|啥", t)):
+                seen_q = last_q = True
+            elif seen_q and (last_q or self.clauses[k - 1].sentence_end):
+                break
+            else:
+                last_q = False
+            k += 1
+        if seen_q and k < self.n and (ANSWER_OPENING.match(self.texts[k]) or re.match(r"^(?:我|这个|因为)", self.texts[k])):
+            self.add(k, 2.0, "resume", "turn:answer", self.texts[k][:16])
+
+    def audience(self) -> None:
+        """Audience questions: after an invitation, or opened by 各位老师好 / 我想问一下."""
+        n = self.n
+        starts: list[int] = []
+        for v in range(n):
+            if not AUDIENCE_INVITE.search(self.texts[v]):
+                continue
+            k = v + 1
+            while k < n and (AUDIENCE_INVITE.search(self.texts[k]) or MIC.search(self.texts[k]) or ACK.match(self.texts[k])):
+                k += 1
+            # the moderator may talk on after inviting: the audience starts at a cue within reach
+            later = [m for m in range(k, min(n, k + 12)) if AUDIENCE_START.search(self.texts[m]) or MIC.search(self.texts[m])]
+            if later and not any(AUDIENCE_START.search(self.texts[m]) for m in range(k, min(n, k + 3))):
+                m = later[0]
+                if MIC.search(self.texts[m]):
+                    while m < n and (MIC.search(self.texts[m]) or ACK.match(self.texts[m])):
+                        m += 1
+                else:
+                    m = self.sentence_start(m, k)
+                k = m
+            if k < n:
+                starts.append(k)
+                self.add(k, 2.6, "audience", "turn:audience-invited", self.texts[v][:16])
+                j, score, why = self.moderator_start(v)
+                self.add(j, 1.5 + min(score, 2.0), "moderator", why)
+        for i in range(n):
+            if AUDIENCE_START.search(self.texts[i]):
+                s = i if re.match(r"^(?:各位|老师|大家)", self.texts[i]) else self.sentence_start(i, max(0, i - 3))
+                if any(0 <= s - a <= 6 for a in starts):
+                    continue
+                starts.append(s)
+                self.add(s, 2.4, "audience", "turn:audience-question", self.texts[i][:16])
+        for a in sorted(starts):
+            self.answer_after(a)
+
+    def answer_after(self, a: int) -> None:
+        """The panel answers an audience question: at the first answer opening after it ends."""
+        for k in range(a + 2, min(self.n, a + 200)):
+            prev = self.clauses[k - 1]
+            t = self.texts[k]
+            if AUDIENCE_INVITE.search(t) or AUDIENCE_START.match(t):
+                return
+            ended = prev.question or prev.sentence_end or AUDIENCE_END.search(prev.text)
+            if ended and ANSWER_START.match(t):
+                self.add(k, 2.2, "answer", "turn:answer", t[:16])
+                return
+
+    def exchange(self, turns: list[Turn]) -> list[Turn]:
+        """The back-and-forth of a Q&A, once turns are labelled: the asker's confirmations
+        (`就是…是吧` while a panelist speaks), short answers (`对是的`), the moderator's requests
+        to the asker (`您能再重复一下`) and the asker resuming."""
+        mod = self.roster.moderator
+        first = next((t.clause for t in turns if t.label.startswith(AUDIENCE)), None)
+        if first is None:
+            return turns
+        by_clause = {t.clause: t for t in turns}
+        starts = sorted(by_clause)
+        n = self.n
+
+        def speaker(i: int) -> str:
+            return by_clause[starts[bisect.bisect_right(starts, i) - 1]].label
+
+        def put(i: int, label: str, rule: str, conf: float) -> None:
+            nonlocal starts
+            if 0 < i < n and (i not in by_clause or by_clause[i].confidence < conf):
+                by_clause[i] = Turn(i, label, rule, conf, self.text(i)[:16])
+                starts = sorted(by_clause)
+
+        def last(pred, before: int) -> str:
+            for k in reversed(starts):
+                if k < before and pred(by_clause[k].label):
+                    return by_clause[k].label
+            return ""
+
+        def is_panel(label: str) -> bool:
+            return label != mod and not label.startswith(AUDIENCE)
+
+        i = first + 1
+        while i < n:
+            t, cur = self.texts[i], speaker(i)
+            if cur.startswith(AUDIENCE) and ASKER_REQUEST.match(t):
+                s = i
+                while s > first and ACK.match(self.text(s - 1)) and not THANKS_END.match(self.text(s - 1)):
+                    s -= 1
+                put(s, mod, "turn:qa-request", 0.7)
+                for k in range(i + 1, min(n, i + 8)):
+                    if re.match(r"^(?:对|好|就是|嗯|一句话)", self.texts[k]) and not ASKER_REQUEST.match(self.texts[k]):
+                        put(k, cur, "turn:qa-asker-resumes", 0.65)
+                        i = k
+                        break
+            elif is_panel(cur) and self.clauses[i].question and CONFIRM_TAG.search(t):
+                s = i
+                while s > max(first, i - 3) and not CONFIRM_START.match(self.texts[s]) and not self.clauses[s - 1].sentence_end:
+                    s -= 1
+                asker = last(lambda x: x.startswith(AUDIENCE), i)
+                if asker and CONFIRM_START.match(self.texts[s]) and sum(len(self.texts[k]) for k in range(s, i + 1)) <= 45:
+                    put(s, asker, "turn:qa-confirm", 0.65)
+                    nxt = self.text(i + 1)
+                    if SHORT_ANSWER.match(nxt):
+                        put(i + 1, cur, "turn:qa-short-answer", 0.7)
+                        if ASKER_CONTINUES.match(self.text(i + 2)):
+                            put(i + 2, asker, "turn:qa-follow-up", 0.6)
+                            i = self.reply_after(i + 2, cur, put)
+                    elif nxt:
+                        put(i + 1, cur, "turn:qa-answer", 0.55)
+            i += 1
+        return _merge([by_clause[k] for k in sorted(by_clause)])
+
+    def reply_after(self, i: int, panelist: str, put) -> int:
+        """After the asker's follow-up, the panelist replies after the question ends."""
+        for k in range(i + 1, min(self.n, i + 25)):
+            prev = self.clauses[k - 1]
+            if (prev.question or prev.sentence_end) and re.match(r"^(?:对(?:因为|我觉得|那|是的)|其实|因为|我觉得)", self.texts[k]):
+                put(k, panelist, "turn:qa-reply", 0.55)
+                return k
+        return i
+
+    # -- choice and labels
+    def choose(self) -> list[Candidate]:
+        best: dict[int, Candidate] = {}
+        for c in self.cands:
+            if c.score >= ACCEPT and (c.clause not in best or c.score > best[c.clause].score):
+                best[c.clause] = c
+        return [best[i] for i in sorted(best)]
+
+    def label(self, chosen: list[Candidate]) -> list[Turn]:
+        """Who speaks each chosen turn, left to right, following the panel order.
+
+        The order is the overlay's, or learned from the first round (each new panelist the
+        moderator hands to); `反过来` starts a round in reverse. A named hand-over wins over the
+        order, except a bare name (`黄老师，`), which the order overrules.
+        """
+        mod = self.roster.moderator
+        turns = [Turn(0, mod, "turn:first", 0.6, self.text(0)[:16])]
+        order: list[str] = list(self.roster.order)
+        learning = not order
+        rnd: list[str] = list(order)
+        slot = -1
+        audience = guests = 0
+        history = [mod]
+        asked: str | None = None  # in the Q&A: the panelist answering the current asker
+
+        def guest() -> str:
+            nonlocal guests
+            guests += 1
+            return f"{GUEST}{chr(ord('A') + guests - 1)}" if guests <= 26 else f"{GUEST}{guests}"
+
+        for c in chosen:
+            if c.clause == 0:
+                continue
+            prev = history[-1]
+            if c.hint == "moderator":
+                label = mod
+            elif c.hint == "named":
+                label = c.name
+                bare = c.rule == "turn:handover-bare-name"
+                if bare and not learning and 0 <= slot + 1 < len(rnd) and rnd[slot + 1] != label:
+                    label = rnd[slot + 1]  # a bare name against the announced order: trust the order
+                if label in rnd:
+                    slot = rnd.index(label)
+                elif learning:
+                    order.append(label)
+                    rnd = list(order)
+                    slot = len(rnd) - 1
+                else:
+                    slot += 1
+            elif c.hint == "order":
+                if self.reversed_round(c.clause) and order:
+                    learning = False
+                    rnd = list(reversed(order))
+                    slot = 0
+                    label = rnd[0]
+                elif learning:
+                    label = guest()
+                    order.append(label)
+                    rnd = list(order)
+                    slot = len(rnd) - 1
+                else:
+                    rnd = list(order)
+                    slot = 0
+                    label = rnd[0] if rnd else guest()
+            elif c.hint in ("panelist", "answer") and asked is not None:
+                # Q&A: the panelist already answering this asker goes on, unless another chimes in
+                t = self.text(c.clause)
+                label = asked if asked and not ANOTHER_VOICE.match(t) else guest()
+            elif c.hint == "panelist":
+                if not learning and 0 <= slot + 1 < len(rnd):
+                    slot += 1
+                    label = rnd[slot]
+                elif learning and prev == mod:
+                    label = guest()
+                    order.append(label)
+                    rnd = list(order)
+                    slot = len(rnd) - 1
+                else:
+                    if not learning:
+                        slot = len(rnd)  # the round is over
+                    label = guest()
+            elif c.hint == "resume":
+                label = history[-2] if len(history) >= 2 else guest()
+            elif c.hint == "audience":
+                audience += 1
+                label = f"{AUDIENCE}{audience}"
+                asked, learning, rnd = "", False, []
+            elif c.hint == "panel-resume":
+                label = next((h for h in reversed(history[:-1]) if h != mod and not h.startswith(AUDIENCE)), "") or guest()
+            elif c.hint == "audience-resume":
+                label = next((h for h in reversed(history) if h.startswith(AUDIENCE)), f"{AUDIENCE}{audience or 1}")
+            else:  # an answer from the panel: the one already answering this asker, or a new one
+                label = guest()
+            if label == prev:
+                turns.append(Turn(c.clause, label, c.rule, 0.5, c.note))
+                continue
+            if asked is not None and label != mod and not label.startswith(AUDIENCE):
+                asked = label
+            conf = min(0.95, 0.35 + 0.15 * c.score)
+            turns.append(Turn(c.clause, label, c.rule, round(conf, 2), c.note))
+            history.append(label)
+        return turns
+
+    def reversed_round(self, i: int) -> bool:
+        return any(REVERSE_CUE.search(self.text(k)) for k in range(max(0, i - 8), i + 1))
 
 
-def _is_panel(turns: list[Turn], overlay: dict) -> bool:
-    speakers = overlay.get("speakers") if isinstance(overlay.get("speakers"), dict) else {}
-    if speakers.get("panel"):
-        return True
-    named = {t.label for t in turns if t.rule.startswith("turn:handover")}
-    return len(named) >= 2
+def segment(clauses: list[Clause], overlay: dict) -> list[Turn]:
+    """Turns of a panel, or [] when the text gives no sign of more than one speaker."""
+    seg = _Segmenter(clauses, overlay)
+    named = {seg.roster.label(h[2], h[3]) for h in seg.handovers.values() if h[2] and h[0] != "turn:handover-bare-name"}
+    if len(named) < 2 and not _speakers_section(overlay).get("panel"):
+        return []
+    seg.propose()
+    return seg.exchange(seg.label(seg.choose()))
 
 
 def _solo_label(title: str, overlay: dict) -> str:
-    speakers = overlay.get("speakers") if isinstance(overlay.get("speakers"), dict) else {}
+    speakers = _speakers_section(overlay)
     for key in ("speaker", "moderator"):
         if speakers.get(key):
             return str(speakers[key])
@@ -341,32 +734,61 @@ def _overlay(ctx: Context) -> dict:
     return overlay if isinstance(overlay, dict) else {}
 
 
-def _apply_overrides(turns: list[Turn], clauses: list[Clause], overlay: dict) -> list[Turn]:
-    """`overrides: [{at: "snippet", speaker: X}]`: X speaks from the clause the snippet starts in."""
-    speakers = overlay.get("speakers") if isinstance(overlay.get("speakers"), dict) else {}
-    overrides = speakers.get("overrides") or []
+def _letters(s: str) -> str:
+    return "".join(ch for ch in s if ch.isalnum())
+
+
+def _apply_overrides(turns: list[Turn], clauses: list[Clause], overlay: dict, doc: Document) -> list[Turn]:
+    """`overrides: [{at: "snippet", speaker: X}]`: X speaks from the clause the snippet starts in.
+
+    The snippet is matched on letters only (marks and spaces ignored) in the current text, or
+    failing that in the source (an earlier stage may have corrected a word inside it).
+    """
+    overrides = _speakers_section(overlay).get("overrides") or []
     if not overrides:
         return turns
-    letters = []  # the words of the body without marks or spaces, with their clause
-    owner = []
+    flat, owner = [], []
     for i, c in enumerate(clauses):
         for ch in c.text:
-            if not ch.isspace():
-                letters.append(ch)
+            if ch.isalnum():
+                flat.append(ch)
                 owner.append(i)
-    flat = "".join(letters)
+    flat_text = "".join(flat)
+    starts = [c.start for c in clauses]
     by_clause = {t.clause: t for t in turns}
     for o in overrides:
         if not isinstance(o, dict):
             continue
-        at = "".join(ch for ch in str(o.get("at", "")) if not ch.isspace() and ch not in MARKS)
-        who = str(o.get("speaker", "")).strip()
-        pos = flat.find(at) if at else -1
-        if pos < 0 or not who:
+        at, who = _letters(str(o.get("at", ""))), str(o.get("speaker", "")).strip()
+        if not at or not who:
             continue
-        i = owner[pos]
+        pos = flat_text.find(at)
+        if pos >= 0:
+            i = owner[pos]
+        else:
+            cur = _source_to_current(doc, at)
+            if cur is None:
+                continue
+            i = max(0, bisect.bisect_right(starts, cur) - 1)
         by_clause[i] = Turn(i, who, "turn:override", 1.0, f"editor override at {o.get('at')!r}")
     return [by_clause[i] for i in sorted(by_clause)]
+
+
+def _source_to_current(doc: Document, letters: str) -> int | None:
+    """Current-text offset of the first letter of `letters` found in the source, if any."""
+    src = doc.source.text
+    idx = [k for k, ch in enumerate(src) if ch.isalnum()]
+    pos = "".join(src[k] for k in idx).find(letters)
+    if pos < 0:
+        return None
+    target = idx[pos]
+    shift = 0
+    for e in doc.applied_edits:  # replay order is source order
+        if e.end <= target:
+            shift += len(e.after) - (e.end - e.start)
+        elif e.start <= target:
+            return e.start + shift
+    return target + shift
 
 
 def _merge(turns: list[Turn]) -> list[Turn]:
@@ -382,31 +804,29 @@ def _paragraphs(turns: list[Turn], clauses: list[Clause], text: str) -> list[Tur
     """Split each turn longer than PARA_MAX into paragraphs of ~PARA_TARGET at sentence ends."""
     out: list[Turn] = []
     bounds = [t.clause for t in turns] + [len(clauses)]
+
+    def length(a: int, b: int) -> int:
+        return clauses[b - 1].end - clauses[a].start
+
     for t, end in zip(turns, bounds[1:]):
         out.append(t)
         start = t.clause
-        length = lambda a, b: clauses[b - 1].end - clauses[a].start  # noqa: E731
         if length(start, end) <= PARA_MAX:
             continue
         para_start = start
         for i in range(start + 1, end):
-            if not _sentence_end(text, clauses[i - 1], clauses[i]):
+            if not clauses[i - 1].sentence_end:
                 continue
             cur = length(para_start, i)
-            rest = length(i, end)
-            if rest < PARA_MIN * 0.6:
+            if length(i, end) < PARA_MIN * 0.6:
                 break
-            nxt_end = next((k for k in range(i + 1, end) if _sentence_end(text, clauses[k - 1], clauses[k])), end)
+            nxt_end = next((k for k in range(i + 1, end) if clauses[k - 1].sentence_end), end)
             grows_too_long = cur + length(i, nxt_end) > PARA_MAX
             shift = bool(re.match(r"(?:然后|所以|另外|第二|第三|其次|最后|但是|那么|当然|总之|包括|比如说)", clauses[i].text))
             if cur >= PARA_TARGET or (cur >= PARA_MIN and (shift or grows_too_long)):
                 out.append(Turn(i, t.label, "paragraph:split", 0.9, f"{cur} characters", paragraph_only=True))
                 para_start = i
     return out
-
-
-def _sentence_end(text: str, prev: Clause, cur: Clause) -> bool:
-    return any(ch in END_MARKS for ch in text[prev.end : cur.start])
 
 
 # ----------------------------------------------------------------------- layout
