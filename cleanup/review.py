@@ -1,0 +1,1077 @@
+"""The review loop: apply a reviewer's decisions, and teach the glossary from them.
+
+A reviewer accepts or rejects edits in NAME.report.html and downloads NAME.decisions.json::
+
+    {"source_sha256": "...", "decisions": [{"id": "glossary-3", "verdict": "reject"},
+                                           {"id": "phonetic-1", "verdict": "accept", "text": "生成"}]}
+
+(the page adds each edit's stage, rule, start, end, before, after and applied state, so a
+decision can be checked against the log it was made on and the file can be read alone).
+
+* :func:`apply_decisions` turns the decided log into a new Document: accepted proposals are
+  applied, rejected edits are unapplied, a reviewer's text replaces `after`. Edits are anchored
+  to the source, so rejecting one never disturbs another; an accepted proposal that overlaps
+  an edit still applied is refused, as are decisions made on another source.
+* :func:`plan_learning` turns accepted proposals into glossary variants and rejected glossary
+  replacements into `forbid_near` guards (or removes a talk overlay's variant), and
+  :class:`PackText` edits the YAML text in place: the rest of the file keeps its layout,
+  comments and order, and every edit is re-parsed and compared before it is kept.
+* :func:`register` adds `cleanup apply` and `cleanup glossary learn`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cleanup.document import Document, Edit, InputError, Source
+
+VERDICTS = ("accept", "reject")
+LEARN_STAGES = ("glossary", "phonetic", "spelling")
+WORDISH = re.compile(r"[0-9A-Za-z\u3400-\u9fff]")
+MAX_VARIANT = 40
+
+
+class ReviewError(Exception):
+    """Decisions that cannot be applied or learned from; one line for the user."""
+
+
+# --- decisions -------------------------------------------------------------------------
+def read_decisions(path: Path) -> dict:
+    """Read and validate NAME.decisions.json (shape only; ids are checked against a log)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ReviewError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ReviewError(f"{path}: is a directory, expected NAME.decisions.json") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReviewError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ReviewError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+    validate_decisions(data, str(path))
+    return data
+
+
+def validate_decisions(data, where: str = "decisions") -> None:
+    if not isinstance(data, dict) or not isinstance(data.get("decisions"), list):
+        raise ReviewError(f'{where}: expected {{"source_sha256": ..., "decisions": [...]}}')
+    if not isinstance(data.get("source_sha256"), str):
+        raise ReviewError(f"{where}: missing source_sha256 (the transcript the decisions were made on)")
+    seen: set[str] = set()
+    for n, d in enumerate(data["decisions"], 1):
+        if not isinstance(d, dict) or not isinstance(d.get("id"), str):
+            raise ReviewError(f"{where}: decision {n} has no edit id")
+        if d.get("verdict") not in VERDICTS:
+            raise ReviewError(f"{where}: decision {n} ({d['id']}): verdict must be 'accept' or 'reject'")
+        if "text" in d and not isinstance(d["text"], str):
+            raise ReviewError(f"{where}: decision {n} ({d['id']}): text must be a string")
+        if d["id"] in seen:
+            raise ReviewError(f"{where}: edit {d['id']} is decided twice")
+        seen.add(d["id"])
+
+
+def apply_decisions(doc: Document, decisions: dict) -> Document:
+    """A new Document with the reviewer's decisions applied; `doc` is left as it was.
+
+    Undecided edits keep their state. `accept` applies a proposal (and keeps an applied edit),
+    `reject` unapplies an edit; `text` (with accept) replaces the edit's `after`.
+    """
+    from cleanup.render.report import merge_in_replay_order, overlapping_pairs
+
+    validate_decisions(decisions)
+    sha = decisions["source_sha256"]
+    if sha != doc.source.sha256:
+        raise ReviewError(
+            f"decisions were made on another version of {doc.source.path} "
+            f"(source sha256 {sha[:12]}…, the file now has {doc.source.sha256[:12]}…): "
+            "re-run cleanup on it and review the new report"
+        )
+    by_id = {e.id: e for e in doc.edits}
+    chosen: dict[str, dict] = {}
+    for d in decisions["decisions"]:
+        e = by_id.get(d["id"])
+        if e is None:
+            raise ReviewError(
+                f"decision for edit {d['id']}, which this edit log does not have: the decisions belong to another run"
+            )
+        for key in ("start", "end", "before"):
+            if key in d and d[key] != getattr(e, key):
+                raise ReviewError(
+                    f"decision for {e.id} was made on a different edit "
+                    f"({key} {d[key]!r}, the log has {getattr(e, key)!r}): "
+                    "the edit log was regenerated since the review; review its new report"
+                )
+        chosen[e.id] = d
+
+    def decided(e: Edit) -> Edit:
+        d = chosen.get(e.id)
+        if d is None:
+            return dataclasses.replace(e)
+        accept = d["verdict"] == "accept"
+        new = dataclasses.replace(e, applied=accept)
+        if accept and "text" in d and d["text"] != e.after:
+            note = f"reviewer's text (proposed {e.after!r})"
+            new = dataclasses.replace(new, after=d["text"], note=f"{e.note}; {note}" if e.note else note)
+        return new
+
+    kept = [x for x in map(decided, doc.applied_edits) if x.applied]
+    accepted = [x for x in map(decided, doc.proposals) if x.applied]
+    new_ids = {x.id for x in accepted}
+    for a, b in overlapping_pairs(kept + accepted):
+        if a.id in new_ids and b.id in new_ids:
+            raise ReviewError(f"accepted proposals {_describe(a)} and {_describe(b)} overlap: accept only one of them")
+        p, e = (a, b) if a.id in new_ids else (b, a)
+        raise ReviewError(
+            f"accepted proposal {_describe(p)} overlaps {_describe(e)}, which is still applied: "
+            f"reject {e.id} as well, or leave {p.id} undecided"
+        )
+    applied = merge_in_replay_order(kept, accepted, doc.stages)
+    proposals = [x for x in map(decided, doc.edits) if not x.applied]
+    try:
+        return Document(doc.source, applied, proposals, list(doc.stages))
+    except ValueError as exc:
+        raise ReviewError(f"the decided edits do not replay: {exc}") from None
+
+
+def _describe(e: Edit) -> str:
+    return f"{e.id} ({e.before!r}→{e.after!r} at {e.start}:{e.end})"
+
+
+def load_log(path: Path) -> tuple[Document, str]:
+    """NAME.edits.json and its source → (Document, NAME). The source path in the log is read
+    as written, or relative to the log's folder; the file must be unchanged (sha256)."""
+    from cleanup.outputs import read_edit_log
+
+    path = Path(path)
+    try:
+        data, edits = read_edit_log(path)
+        recorded = data["source"]["path"]
+        sha = data["source"]["sha256"]
+        stages = data.get("stages", [])
+    except FileNotFoundError:
+        raise ReviewError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ReviewError(f"{path}: is a directory, expected NAME.edits.json") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReviewError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+    except json.JSONDecodeError as exc:
+        raise ReviewError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+    except (KeyError, TypeError) as exc:
+        raise ReviewError(f"{path}: not an edit log written by cleanup run (missing {exc})") from None
+    candidates = [Path(recorded)]
+    if not Path(recorded).is_absolute():
+        candidates.append(path.parent / recorded)
+    found = next((c for c in candidates if c.is_file()), None)
+    if found is None:
+        raise ReviewError(f"{path}: its source {recorded} is not there (looked in . and {path.parent})")
+    source = Source.read(found)
+    if source.sha256 != sha:
+        raise ReviewError(f"{found}: changed since {path} was written (sha256 differs): re-run cleanup on it")
+    if found == candidates[0]:
+        source = dataclasses.replace(source, path=recorded)
+    try:
+        doc = Document.from_log(source, edits, stages)
+    except ValueError as exc:
+        raise ReviewError(f"{path}: edits do not match the source ({exc})") from None
+    name = path.name.removesuffix(".edits.json") if path.name.endswith(".edits.json") else path.stem
+    return doc, name
+
+
+# --- learning: what to change ----------------------------------------------------------
+@dataclass
+class Occurrence:
+    """One decided edit of a variant, with the text its stage saw (for context guards)."""
+
+    edit: Edit
+    text: str = ""  # the text as the edit's stage saw it ("" when the source is unknown)
+    start: int = 0  # the edit's span in that text
+    end: int = 0
+
+
+@dataclass
+class Lesson:
+    kind: str  # "variant" (add before→term), "guard" (forbid_near), "remove" (drop the variant)
+    term: str
+    variant: str
+    path: Path | None = None
+    words: list[str] = field(default_factory=list)  # require_near for "variant", forbid_near for "guard"
+    why: str = ""
+
+
+@dataclass
+class Plan:
+    lessons: list[Lesson]
+    skipped: list[str]
+    files: dict[Path, tuple[str, str]]  # path → (old text, new text)
+
+
+def _learnable(e: Edit, term: str) -> bool:
+    if not (e.stage in LEARN_STAGES or e.rule.split(":", 1)[0] in LEARN_STAGES):
+        return False
+    before = e.before
+    return (
+        before == before.strip()
+        and term == term.strip()
+        and bool(before and term)
+        and before != term
+        and "\n" not in before + term
+        and len(before) <= MAX_VARIANT
+        and len(term) <= MAX_VARIANT
+        and bool(WORDISH.search(before))
+        and bool(WORDISH.search(term))
+    )
+
+
+class GlossaryStageText:
+    """The text as the glossary stage sees it (the source with the applied edits of the stages
+    before it replayed), and where a logged edit lies in it: learned variants fire there."""
+
+    def __init__(self, doc: Document):
+        from cleanup.document import replay
+        from cleanup.pipeline import STAGES
+
+        earlier_stages = set(STAGES[: STAGES.index("glossary")])
+        self.earlier = [a for a in doc.applied_edits if a.stage in earlier_stages]
+        self.text = replay(doc.source.text, self.earlier)
+        self.ends = [a.end for a in self.earlier]
+        self.shift = [0]
+        for a in self.earlier:
+            self.shift.append(self.shift[-1] + len(a.after) - (a.end - a.start))
+
+    def occurrence(self, e: Edit) -> Occurrence:
+        import bisect
+
+        i = bisect.bisect_right(self.ends, e.start)
+        if i < len(self.earlier) and self.earlier[i].start < e.end and self.earlier[i].id != e.id:
+            return Occurrence(e)  # inside an earlier stage's edit: no reliable context
+        start = e.start + self.shift[i]
+        return Occurrence(e, self.text, start, start + (e.end - e.start))
+
+
+def context_phrases(occ: Occurrence, segment, window: int) -> list[str]:
+    """Phrases around one occurrence, most specific last: variant + next word, previous word +
+    variant, both. Each fits in the guard window, so a guard made of it sees it."""
+    if not occ.text:
+        return []
+    text, s, e = occ.text, occ.start, occ.end
+    lo, hi = max(0, s - window), min(len(text), e + window)
+    cuts, pos = {lo, hi}, lo
+    for word in segment(text[lo:hi]):
+        pos += len(word)
+        cuts.add(pos)
+    after = min((c for c in cuts if c > e), default=e)
+    before = max((c for c in cuts if c < s), default=s)
+    nxt, prev = text[e:after], text[before:s]
+    phrases = []
+    if WORDISH.search(nxt) and "\n" not in nxt:
+        phrases.append(text[s:after])
+    if WORDISH.search(prev) and "\n" not in prev:
+        phrases.append(text[before:e])
+    if len(phrases) == 2:
+        phrases.append(text[before:after])
+    return [p for p in phrases if len(p) - (e - s) <= window]
+
+
+def _window_text(occ: Occurrence, window: int) -> str:
+    return occ.text[max(0, occ.start - window) : occ.end + window]
+
+
+def plan_learning(
+    decisions: dict,
+    doc: Document | None,
+    target: Path,
+    glossary_paths: list[Path],
+    segment=None,
+    word_freq: dict[str, int] | None = None,
+) -> Plan:
+    """What the decisions teach, as YAML text changes (nothing is written here).
+
+    `doc` is the edit log the review was made on (needed for context guards); without it,
+    the decisions' own stage/before/after fields are used and rejections are only reported.
+    `target` receives new variants; guards and removals go to the file defining the variant.
+    Afterwards the changed glossary is run over every decided place, as the glossary stage
+    would see it: a rejected place that another (shorter) variant would now rewrite gets a
+    guard too, and an accepted variant that would not fire is reported.
+    """
+    from cleanup.glossary.model import DEFAULT_WINDOW, fold
+
+    by_id = {e.id: e for e in doc.edits} if doc else {}
+    view = GlossaryStageText(doc) if doc else None
+    additions: dict[tuple[str, str], list[Occurrence]] = {}
+    rejections: dict[tuple[str, str], list[Occurrence]] = {}
+    skipped: list[str] = []
+    rejected_ids: set[str] = set()
+    for d in decisions["decisions"]:
+        e = by_id.get(d["id"])
+        if e is None:
+            if not all(k in d for k in ("stage", "rule", "before", "after")):
+                skipped.append(f"{d['id']}: not in the edit log and the decision does not describe it")
+                continue
+            e = Edit(d["id"], d["stage"], d["rule"], d.get("start", 0), d.get("end", 0), d["before"], d["after"])
+        applied = d.get("applied", e.applied)
+        occ = view.occurrence(e) if view else Occurrence(e)
+        text = d.get("text")
+        corrected = text is not None and text != e.after
+        if d["verdict"] == "reject" or corrected:
+            rejected_ids.add(e.id)
+        if d["verdict"] == "accept":
+            term = text if text is not None else e.after
+            if _learnable(e, term) and (not applied or corrected):
+                additions.setdefault((term, e.before), []).append(occ)
+        if (d["verdict"] == "reject" or corrected) and applied and e.stage == "glossary" and _learnable(e, e.after):
+            rejections.setdefault((e.after, e.before), []).append(occ)
+
+    segment = segment or _segmenter()
+    packs = {p: PackText.read(p) for p in dict.fromkeys([*glossary_paths, target])}
+    known = _known_variants(packs)
+    lessons: list[Lesson] = []
+    old_texts = {p: pack.text for p, pack in packs.items()}
+
+    def kept_places(term: str, variant: str) -> list[Occurrence]:
+        """Places where the glossary rewrote `variant` to `term` and the reviewer let it be."""
+        if not doc:
+            return []
+        return [
+            view.occurrence(x)
+            for x in doc.applied_edits
+            if x.stage == "glossary"
+            and fold(x.before) == fold(variant)
+            and x.after == term
+            and x.id not in rejected_ids
+        ]
+
+    def guard(term: str, variant: str, occs: list[Occurrence], note: str = "") -> bool:
+        """Guard (or, in a talk overlay, remove) a variant at the rejected places `occs`."""
+        where = _defining_pack(packs, term, variant, note)
+        if where is None:
+            skipped.append(f"{variant} → {term}: rejected, but no glossary file in use lists it")
+            return False
+        path, window = where
+        kept = kept_places(term, variant)
+        if (packs[path].is_overlay() or path == target) and not kept:
+            packs[path].remove_variant(term, variant)
+            lessons.append(
+                Lesson("remove", term, variant, path, why=f"rejected {len(occs)}×, a talk overlay's variant")
+            )
+            return True
+        words = []
+        for occ in occs:
+            phrase = next(
+                (
+                    p
+                    for p in context_phrases(occ, segment, window)
+                    if not any(p in _window_text(k, window) for k in kept)
+                ),
+                None,
+            )
+            if phrase is None:
+                skipped.append(f"{variant} → {term}: no context tells the rejected place from the kept ones")
+            elif phrase not in words:
+                words.append(phrase)
+        if not words:
+            return False
+        packs[path].add_forbid(term, variant, words)
+        lessons.append(Lesson("guard", term, variant, path, words, f"rejected {len(occs)}×"))
+        return True
+
+    for (term, variant), occs in additions.items():
+        owner = known.get(fold(variant))
+        if owner and owner[0] == term:
+            skipped.append(f"{variant} → {term}: already a variant ({owner[1]}); its guard kept it from firing here")
+            continue
+        if owner and (owner[0], variant) not in rejections:
+            skipped.append(f"{variant} → {term}: {variant} is already a variant of {owner[0]} ({owner[1]})")
+            continue
+        words: list[str] = []
+        if _needs_guard(variant, word_freq):
+            words = list(dict.fromkeys(p[0] for p in (context_phrases(o, segment, DEFAULT_WINDOW) for o in occs) if p))
+            if not words:
+                skipped.append(f"{variant} → {term}: an ordinary word, and no context to guard it with")
+                continue
+        if owner:  # the reviewer corrected a replacement: the old variant must give way here
+            continue_after = guard(owner[0], variant, rejections.pop((owner[0], variant)), occs[0].edit.note)
+            if not continue_after or fold(variant) in _known_variants({p: packs[p] for p in packs}):
+                skipped.append(f"{variant} → {term}: {variant} stays a variant of {owner[0]}; edit it by hand")
+                continue
+        dest = _destination(packs, target, term)
+        # the guard window just covers the phrases, so a neighbouring occurrence cannot satisfy it
+        window = max(len(w) - len(variant) for w in words) if words else None
+        packs[dest].add_variant(term, variant, require_near=words, window=window, note=decisions.get("name"))
+        lessons.append(Lesson("variant", term, variant, dest, words, "accepted proposal"))
+
+    for (term, variant), occs in rejections.items():
+        guard(term, variant, occs, occs[0].edit.note)
+
+    # Run the changed glossary over the rejected places, as the glossary stage will: a shorter
+    # variant inside a guarded one (多么泰 inside 多么泰大模型) would otherwise fire instead.
+    def still_rewritten() -> dict[tuple[str, str], list[Occurrence]]:
+        glossary = _glossary_of(packs)
+        found: dict[tuple[str, str], list[Occurrence]] = {}
+        for occs in rejections.values():
+            for occ in occs:
+                for m in _matches_at(glossary, occ, segment):
+                    hit = Occurrence(occ.edit, occ.text, m.start, m.end)
+                    found.setdefault((m.variant.term, m.variant.text), []).append(hit)
+        return found
+
+    tried = set(rejections)
+    for _ in range(3):
+        fresh = {k: v for k, v in still_rewritten().items() if k not in tried}
+        if not fresh:
+            break
+        for (term, variant), occs in fresh.items():
+            tried.add((term, variant))
+            guard(term, variant, occs)
+    if left := still_rewritten():
+        names = ", ".join(f"{v} → {t}" for t, v in left)
+        skipped.append(f"the glossary would still rewrite a rejected place ({names}); check it by hand")
+    glossary = _glossary_of(packs)
+    for lesson in [x for x in lessons if x.kind == "variant"]:
+        for occ in additions[(lesson.term, lesson.variant)]:
+            if occ.text and not any(
+                m.variant.term == lesson.term and (m.start, m.end) == (occ.start, occ.end)
+                for m in _matches_at(glossary, occ, segment)
+            ):
+                skipped.append(
+                    f"{lesson.variant} → {lesson.term} is learned, but a longer variant wins at {occ.edit.id}"
+                )
+    if view is not None:
+        for lesson in [x for x in lessons if x.kind == "variant"]:
+            wanted = {(o.start, o.end) for o in additions[(lesson.term, lesson.variant)]}
+            elsewhere = [
+                m
+                for m in glossary.find(view.text, segment)
+                if m.variant.term == lesson.term
+                and fold(m.variant.text) == fold(lesson.variant)
+                and (m.start, m.end) not in wanted
+            ]
+            if elsewhere:
+                skipped.append(
+                    f"note: {lesson.variant} → {lesson.term} will also fire at {len(elsewhere)} other place(s) here"
+                )
+    files = {p: (old_texts[p], pack.text) for p, pack in packs.items() if pack.text != old_texts[p]}
+    return Plan(lessons, skipped, files)
+
+
+def _destination(packs: dict[Path, PackText], target: Path, term: str) -> Path:
+    """Where a new variant of `term` goes: the target, unless the target is a base pack and
+    another base pack already defines the term (a term is defined once across base packs)."""
+    if packs[target].is_overlay() or any(e.term == term for e in packs[target].entries()):
+        return target
+    for path, pack in packs.items():
+        if path != target and not pack.is_overlay() and any(e.term == term for e in pack.entries()):
+            return path
+    return target
+
+
+def _glossary_of(packs: dict[Path, PackText]):
+    from cleanup.glossary.model import Glossary
+
+    return Glossary([e for pack in packs.values() for e in pack.entries()])
+
+
+def _matches_at(glossary, occ: Occurrence, segment, margin: int = 60) -> list:
+    """Glossary matches (that change the text) overlapping the occurrence's span."""
+    if not occ.text:
+        return []
+    lo = max(0, occ.start - margin)
+    text = occ.text[lo : occ.end + margin]
+    found = []
+    for m in glossary.find(text, segment):
+        start, end = m.start + lo, m.end + lo
+        if start < occ.end and occ.start < end and occ.text[start:end] != m.variant.term:
+            found.append(dataclasses.replace(m, start=start, end=end))
+    return found
+
+
+def _needs_guard(variant: str, word_freq: dict[str, int] | None) -> bool:
+    """An ordinary word (by jieba's dictionary) must not become an unguarded variant."""
+    from cleanup.glossary.model import is_latin
+
+    if is_latin(variant):
+        return False
+    if word_freq is None:
+        try:
+            from cleanup.glossary.check import FREQUENT_WORD, _jieba_freq
+
+            return _jieba_freq().get(variant, 0) >= FREQUENT_WORD
+        except Exception:  # no dictionary: be careful
+            return True
+    return word_freq.get(variant, 0) >= 100
+
+
+def _segmenter():
+    from cleanup.context import Context
+
+    return Context().segmenter
+
+
+def _known_variants(packs: dict[Path, PackText]) -> dict[str, tuple[str, str]]:
+    from cleanup.glossary.model import fold
+
+    known: dict[str, tuple[str, str]] = {}
+    for path, pack in packs.items():
+        for entry in pack.entries():
+            for v in entry.variants:
+                known.setdefault(fold(v.text), (entry.term, v.source or str(path)))
+    return known
+
+
+def _defining_pack(packs: dict[Path, PackText], term: str, variant: str, note: str) -> tuple[Path, int] | None:
+    """The file listing `variant` for `term` (the edit's note names it: path:line), and its window."""
+    from cleanup.glossary.model import fold
+
+    hinted = Path(note.rsplit(":", 1)[0]) if re.search(r"\.ya?ml:\d+$", note or "") else None
+    order = sorted(packs, key=lambda p: not (hinted and p.resolve() == hinted.resolve()))
+    for path in order:
+        for entry in packs[path].entries():
+            if entry.term != term:
+                continue
+            for v in entry.variants:
+                if fold(v.text) == fold(variant):
+                    return path, v.window
+    return None
+
+
+# --- learning: editing YAML text in place ----------------------------------------------
+def yaml_scalar(text: str) -> str:
+    """`text` as a YAML scalar usable in flow and block context: plain when safe, else quoted."""
+    import yaml
+
+    plain = re.fullmatch(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#,\[\]{}]*", text) and not text.endswith(" ")
+    if plain:
+        try:
+            if yaml.safe_load(text) == text:
+                return text
+        except yaml.YAMLError:
+            pass
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _flow_list(words: list[str]) -> str:
+    return "[" + ", ".join(yaml_scalar(w) for w in words) + "]"
+
+
+@functools.cache
+def _loaders():
+    """libyaml-backed loaders when available (the packs are parsed often while learning);
+    the line-recording one builds the same mappings as the glossary loader."""
+    import yaml
+
+    from cleanup.glossary.model import _construct_mapping
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class FastLineLoader(base):
+        pass
+
+    FastLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    return base, FastLineLoader
+
+
+class PackText:
+    """A glossary file as text, edited in place by node positions (comments and layout kept).
+
+    Every edit re-parses the file and checks that the entries other than the one edited are
+    unchanged and the edited one says what was meant; otherwise it raises ReviewError.
+    """
+
+    def __init__(self, path: Path, text: str, exists: bool = True):
+        self.path, self.text, self.exists = Path(path), text, exists
+        self._cache: dict = {}
+
+    @classmethod
+    def read(cls, path: Path) -> PackText:
+        path = Path(path)
+        if not path.exists():
+            return cls(path, "", exists=False)
+        try:
+            return cls(path, path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ReviewError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+
+    # parsing
+    def _root(self):
+        import yaml
+
+        if self._cache.get("root-text") != self.text:
+            try:
+                self._cache["root"] = yaml.compose(self.text, Loader=_loaders()[0])
+            except yaml.YAMLError as exc:
+                raise ReviewError(f"{self.path}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+            self._cache["root-text"] = self.text
+        return self._cache["root"]
+
+    def is_overlay(self) -> bool:
+        import yaml
+
+        root = self._root()
+        if root is None:
+            return self.path.parent.name == "talks"
+        return isinstance(root, yaml.MappingNode)
+
+    def entries(self):
+        """The parsed entries (the loader's own validation), for the current text."""
+        import yaml
+
+        from cleanup.glossary.model import GlossaryError, _parse_entry
+
+        if self._cache.get("entries-text") != self.text:
+            try:
+                data = yaml.load(self.text, Loader=_loaders()[1]) or []
+                items = (data.get("terms") or []) if isinstance(data, dict) else data
+                self._cache["entries"] = [_parse_entry(item, self.path) for item in items]
+            except (yaml.YAMLError, GlossaryError, AttributeError, TypeError) as exc:
+                raise ReviewError(f"{self.path}: not a glossary pack ({exc})") from None
+            self._cache["entries-text"] = self.text
+        return self._cache["entries"]
+
+    def _entries_node(self):
+        import yaml
+
+        root = self._root()
+        if root is None:
+            return None
+        if isinstance(root, yaml.MappingNode):
+            value = _get(root, "terms")
+            return value[1] if value else None
+        return root
+
+    def _entry(self, term: str):
+        import yaml
+
+        seq = self._entries_node()
+        for node in seq.value if isinstance(seq, yaml.SequenceNode) else []:
+            t = _get(node, "term") if isinstance(node, yaml.MappingNode) else None
+            if t and t[1].value == term:
+                return node
+        return None
+
+    def _variant(self, entry, variant: str):
+        import yaml
+
+        from cleanup.glossary.model import fold
+
+        found = _get(entry, "variants")
+        if not found or not isinstance(found[1], yaml.SequenceNode):
+            raise ReviewError(f"{self.path}: no variant {variant!r} under {entry_term(entry)!r}")
+        for i, node in enumerate(found[1].value):
+            text = node.value if isinstance(node, yaml.ScalarNode) else (_get(node, "text") or (None, None))[1]
+            text = text if isinstance(text, str) else getattr(text, "value", None)
+            if isinstance(text, str) and fold(text) == fold(variant):
+                return found, i, node
+        raise ReviewError(f"{self.path}: no variant {variant!r} under {entry_term(entry)!r}")
+
+    # edits
+    def _splice(self, start: int, end: int, new: str) -> None:
+        self.text = self.text[:start] + new + self.text[end:]
+
+    def add_variant(
+        self, term: str, variant: str, require_near: list[str] = (), window: int | None = None, note: str | None = None
+    ) -> None:
+        """Add `variant` to `term`'s entry (a new entry at the end if there is none); with
+        `require_near` (and `window`) as a guarded variant mapping."""
+        import yaml
+
+        value = yaml_scalar(variant)
+        if require_near:
+            value = f"{{text: {value}, require_near: {_flow_list(require_near)}"
+            value += f", window: {window}}}" if window else "}"
+        before = self._snapshot()
+        entry = self._entry(term)
+        if entry is not None:
+            if entry.flow_style:
+                raise ReviewError(f"{self.path}: the entry {term!r} is written in flow style; add {variant!r} by hand")
+            found = _get(entry, "variants")
+            if found is None:
+                key, _ = _get(entry, "term")
+                col = key.start_mark.column
+                at = _after_line(self.text, _content_end(_get(entry, "term")[1]))
+                self._splice(at, at, " " * col + f"variants: [{value}]\n")
+            elif isinstance(found[1], yaml.SequenceNode) and found[1].flow_style:
+                seq = found[1]
+                at = seq.value[-1].end_mark.index if seq.value else seq.end_mark.index - 1
+                self._splice(at, at, (", " if seq.value else "") + value)
+            elif isinstance(found[1], yaml.SequenceNode) and found[1].value:
+                seq = found[1]
+                col = _dash_column(self.text, seq)
+                at = _after_line(self.text, _content_end(seq.value[-1]))
+                self._ensure_newline_before(at)
+                at = _after_line(self.text, _content_end(self._variant_seq(term).value[-1]))
+                self._splice(at, at, " " * col + f"- {value}\n")
+            else:
+                raise ReviewError(f"{self.path}: 'variants' of {term!r} is not a list; add {variant!r} by hand")
+        else:
+            self._add_entry(term, value, note)
+        self._verify(
+            before,
+            term,
+            lambda e: any(
+                v.text == variant and tuple(require_near) == v.require_near and (not window or v.window == window)
+                for v in e.variants
+            ),
+        )
+
+    def _variant_seq(self, term: str):
+        return _get(self._entry(term), "variants")[1]
+
+    def _ensure_newline_before(self, at: int) -> None:
+        if at == len(self.text) and self.text and not self.text.endswith("\n"):
+            self.text += "\n"
+
+    def _add_entry(self, term: str, value: str, note: str | None) -> None:
+        import yaml
+
+        seq = self._entries_node()
+        lines = [f"- term: {yaml_scalar(term)}", f"  variants: [{value}]"]
+        if note:
+            lines.append(f"  note: {yaml_scalar(f'learned from the review of {note}')}")
+        if seq is None:
+            root = self._root()
+            if root is None:
+                if self.path.parent.name == "talks":
+                    header = "# Talk overlay: terms learned from review decisions (cleanup glossary learn).\n"
+                    self.text = (self.text or header) + "terms:\n" + "".join(f"  {ln}\n" for ln in lines)
+                else:
+                    header = "# Terms learned from review decisions (cleanup glossary learn).\n"
+                    self.text = (self.text or header) + "".join(f"{ln}\n" for ln in lines)
+                return
+            if isinstance(root, yaml.MappingNode) and _get(root, "terms") is None:
+                self._ensure_newline_before(len(self.text))
+                self.text += "terms:\n" + "".join(f"  {ln}\n" for ln in lines)
+                return
+            raise ReviewError(f"{self.path}: 'terms' is not a list; add {term!r} by hand")
+        if not isinstance(seq, yaml.SequenceNode):
+            raise ReviewError(f"{self.path}: expected a list of entries; add {term!r} by hand")
+        if seq.flow_style or not seq.value:
+            if seq.flow_style:
+                at = seq.value[-1].end_mark.index if seq.value else seq.end_mark.index - 1
+                flow = f"{{term: {yaml_scalar(term)}, variants: [{value}]}}"
+                self._splice(at, at, (", " if seq.value else "") + flow)
+                return
+        col = _dash_column(self.text, seq)
+        at = _after_line(self.text, _content_end(seq.value[-1]))
+        self._ensure_newline_before(at)
+        at = _after_line(self.text, _content_end(self._entries_node().value[-1]))
+        self._splice(at, at, "".join(" " * col + ln + "\n" for ln in lines))
+
+    def add_forbid(self, term: str, variant: str, words: list[str]) -> None:
+        import yaml
+
+        before = self._snapshot()
+        entry = self._entry(term)
+        if entry is None:
+            raise ReviewError(f"{self.path}: no entry {term!r}")
+        parsed = next(e for e in self.entries() if e.term == term)
+        current = next(v for v in parsed.variants if v.text == variant or v.text.lower() == variant.lower())
+        wanted = list(dict.fromkeys([*current.forbid_near, *words]))
+        _, _, node = self._variant(entry, variant)
+        if isinstance(node, yaml.ScalarNode):
+            self._splice(
+                node.start_mark.index,
+                node.end_mark.index,
+                f"{{text: {yaml_scalar(current.text)}, forbid_near: {_flow_list(wanted)}}}",
+            )
+        elif isinstance(node, yaml.MappingNode):
+            own = _get(node, "forbid_near")
+            if own is not None and isinstance(own[1], yaml.SequenceNode):
+                seq = own[1]
+                add = [w for w in wanted if w not in [n.value for n in seq.value]]
+                if seq.flow_style:
+                    at = seq.value[-1].end_mark.index if seq.value else seq.end_mark.index - 1
+                    self._splice(at, at, (", " if seq.value else "") + ", ".join(yaml_scalar(w) for w in add))
+                else:
+                    col = _dash_column(self.text, seq)
+                    at = _after_line(self.text, _content_end(seq.value[-1]))
+                    self._splice(at, at, "".join(" " * col + f"- {yaml_scalar(w)}\n" for w in add))
+            elif own is not None:
+                raise ReviewError(f"{self.path}: forbid_near of {variant!r} is not a list; add the guard by hand")
+            elif node.flow_style:
+                at = _content_end(node.value[-1][1])
+                self._splice(at, at, f", forbid_near: {_flow_list(wanted)}")
+            else:
+                col = node.value[0][0].start_mark.column
+                at = _after_line(self.text, _content_end(node))
+                self._splice(at, at, " " * col + f"forbid_near: {_flow_list(wanted)}\n")
+        else:
+            raise ReviewError(
+                f"{self.path}: variant {variant!r} of {term!r} has an unexpected form; add the guard by hand"
+            )
+        self._verify(
+            before,
+            term,
+            lambda e: any(v.text == current.text and set(wanted) <= set(v.forbid_near) for v in e.variants),
+        )
+
+    def remove_variant(self, term: str, variant: str) -> None:
+
+        from cleanup.glossary.model import fold
+
+        before = self._snapshot()
+        entry = self._entry(term)
+        if entry is None:
+            raise ReviewError(f"{self.path}: no entry {term!r}")
+        (key, seq), i, node = self._variant(entry, variant)
+        items = seq.value
+        if seq.flow_style:
+            if len(items) == 1:
+                self._splice(seq.start_mark.index, seq.end_mark.index, "[]")
+            elif i < len(items) - 1:
+                self._splice(node.start_mark.index, items[i + 1].start_mark.index, "")
+            else:
+                self._splice(items[i - 1].end_mark.index, node.end_mark.index, "")
+        elif len(items) == 1:
+            self._splice(key.end_mark.index, _after_line(self.text, _content_end(node)), ": []\n")
+        else:
+            start = self.text.rfind("\n", 0, node.start_mark.index) + 1
+            self._splice(start, _after_line(self.text, _content_end(node)), "")
+        self._verify(before, term, lambda e: all(fold(v.text) != fold(variant) for v in e.variants))
+
+    # verification
+    def _snapshot(self) -> list[dict]:
+        return _plain_entries(self.text, self.path) if self.text.strip() else []
+
+    def _verify(self, before: list[dict], term: str, ok) -> None:
+        after = _plain_entries(self.text, self.path)
+        others_before = [e for e in before if e.get("term") != term]
+        others_after = [e for e in after if e.get("term") != term]
+        entries = [e for e in self.entries() if e.term == term]
+        if others_before != others_after or not entries or not any(ok(e) for e in entries):
+            raise ReviewError(f"{self.path}: could not edit the entry {term!r} safely; edit it by hand")
+
+
+def entry_term(entry) -> str:
+    found = _get(entry, "term")
+    return found[1].value if found else "?"
+
+
+def _plain_entries(text: str, path: Path) -> list[dict]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text) or []
+    except yaml.YAMLError as exc:
+        raise ReviewError(f"{path}: the edit would make invalid YAML ({exc}); edit it by hand") from None
+    if isinstance(data, dict):
+        data = data.get("terms") or []
+    return [e for e in data if isinstance(e, dict)]
+
+
+def _get(mapping, key: str):
+    import yaml
+
+    if not isinstance(mapping, yaml.MappingNode):
+        return None
+    for k, v in mapping.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            return k, v
+    return None
+
+
+def _content_end(node) -> int:
+    """Index just after the node's last character (block collections' end marks run on)."""
+    import yaml
+
+    if isinstance(node, yaml.ScalarNode) or node.flow_style or not node.value:
+        return node.end_mark.index
+    last = node.value[-1]
+    return _content_end(last[1] if isinstance(node, yaml.MappingNode) else last)
+
+
+def _after_line(text: str, index: int) -> int:
+    """Index just after the line holding the character before `index` (end of text if last)."""
+    if index > 0 and text[index - 1] == "\n":
+        return index
+    nl = text.find("\n", index)
+    return len(text) if nl < 0 else nl + 1
+
+
+def _dash_column(text: str, seq) -> int:
+    first = seq.value[0].start_mark.index
+    line_start = text.rfind("\n", 0, first) + 1
+    dash = text.find("-", line_start, first)
+    return (dash if dash >= 0 else first) - line_start
+
+
+# --- CLI -------------------------------------------------------------------------------
+def _fail(message: str) -> None:
+    typer.echo(f"cleanup: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def apply_command(
+    edits: Annotated[Path, typer.Argument(metavar="NAME.edits.json", help="The edit log written by cleanup run.")],
+    decisions: Annotated[Path, typer.Option("--decisions", "-d", help="NAME.decisions.json from the report.")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out-dir", "-o", help="Where to write (default: beside the log).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Apply review decisions: re-render NAME.md, NAME.diff, NAME.edits.json and NAME.report.html."""
+    from cleanup import outputs
+
+    try:
+        doc, name = load_log(edits)
+        data = read_decisions(decisions)
+        new = apply_decisions(doc, data)
+        files = outputs.render_all(new, name)
+    except (ReviewError, InputError) as exc:
+        _fail(str(exc))
+    written = outputs.write_atomic(files, out_dir or edits.parent)
+    if not quiet:
+        verdicts = [d["verdict"] for d in data["decisions"]]
+        corrected = sum("text" in d for d in data["decisions"])
+        typer.echo(
+            f"{decisions}: {verdicts.count('accept')} accepted, {verdicts.count('reject')} rejected"
+            f"{f', {corrected} corrected' if corrected else ''} → {written[0]}: "
+            f"{len(new.applied_edits)} edits applied, {len(new.proposals)} not applied"
+        )
+
+
+def resolve_into(into: str | None, talk: str) -> Path:
+    """--into: a path (a talk overlay or a pack file) or a pack name in glossary/; default:
+    the talk overlay glossary/talks/NAME.yaml that `cleanup run` picks up for this talk."""
+    from cleanup.context import REPO_GLOSSARY_DIR
+
+    if into is None:
+        return REPO_GLOSSARY_DIR / "talks" / f"{talk}.yaml"
+    if "/" in into or into.endswith((".yaml", ".yml")):
+        return Path(into)
+    for candidate in (REPO_GLOSSARY_DIR / f"{into}.yaml", REPO_GLOSSARY_DIR / "talks" / f"{into}.yaml"):
+        if candidate.exists():
+            return candidate
+    names = ", ".join(sorted(p.stem for p in REPO_GLOSSARY_DIR.glob("*.yaml")))
+    raise ReviewError(f"--into {into}: no pack glossary/{into}.yaml (packs: {names})")
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def learn_command(
+    decisions: Annotated[Path, typer.Argument(metavar="NAME.decisions.json", help="Decisions from the review page.")],
+    edits: Annotated[
+        Path | None,
+        typer.Option("--edits", "-e", help="The edit log reviewed (default: NAME.edits.json beside the decisions)."),
+    ] = None,
+    into: Annotated[
+        str | None,
+        typer.Option(
+            "--into",
+            help="Talk overlay or pack (path or pack name) for new variants; default glossary/talks/NAME.yaml.",
+        ),
+    ] = None,
+    glossary: Annotated[
+        list[Path] | None, typer.Option("--glossary", "-g", help="Extra glossary file(s) in use.")
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the changes (default: only show the YAML diff).")
+    ] = False,
+) -> None:
+    """Teach the glossary from review decisions: accepted proposals → variants, rejected replacements → guards."""
+    from cleanup import outputs
+    from cleanup.context import default_glossary_paths
+
+    try:
+        data = read_decisions(decisions)
+        name = data.get("name") if isinstance(data.get("name"), str) else None
+        name = name or decisions.name.removesuffix(".decisions.json").removesuffix(".json")
+        log = edits or decisions.with_name(f"{name}.edits.json")
+        doc = None
+        if edits is not None or log.exists():
+            doc, _ = load_log(log)
+            if doc.source.sha256 != data["source_sha256"]:
+                raise ReviewError(f"{decisions} and {log} are about different versions of the source (sha256 differs)")
+        target = resolve_into(into, name)
+        paths = [p for p in default_glossary_paths(name) if p.resolve() != target.resolve()] + list(glossary or [])
+        plan = plan_learning(data, doc, target, paths)
+        check_problems = new_check_problems(plan) if plan.files else []
+    except (ReviewError, InputError) as exc:
+        _fail(str(exc))
+    if doc is None:
+        typer.echo(f"note: {log} not found: rejected replacements need it for their context (--edits)", err=True)
+    for lesson in plan.lessons:
+        words = (
+            f" {'require_near' if lesson.kind == 'variant' else 'forbid_near'} {lesson.words}" if lesson.words else ""
+        )
+        sign = {"variant": "+", "guard": "~", "remove": "-"}[lesson.kind]
+        what = {"variant": "variant", "guard": "guard", "remove": "remove variant"}[lesson.kind]
+        typer.echo(f"{sign} {what} {lesson.variant} → {lesson.term}{words} in {_rel(lesson.path)} ({lesson.why})")
+    for reason in plan.skipped:
+        typer.echo(f"  skipped: {reason}")
+    if not plan.files:
+        typer.echo(f"nothing to learn from {len(data['decisions'])} decision(s)")
+        return
+    for path, (old, new) in plan.files.items():
+        diff = difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{_rel(path)}", f"b/{_rel(path)}"
+        )
+        for line in diff:
+            line = line if line.endswith("\n") else line + "\n"
+            colour = {"+": typer.colors.GREEN, "-": typer.colors.RED, "@": typer.colors.CYAN}.get(line[0])
+            typer.secho(line, nl=False, fg=colour if line[:3] not in ("+++", "---") else None)
+    for problem in check_problems:
+        typer.echo(f"check: {problem}", err=True)
+    if check_problems:
+        _fail("not written: the change would make `cleanup glossary check` fail (above); edit by hand")
+    if not write:
+        typer.echo("dry run: nothing written; add --write to save")
+        return
+    for path, (_, new) in plan.files.items():
+        outputs.write_atomic({path.name: new}, path.parent)
+    typer.echo(f"wrote {', '.join(_rel(p) for p in plan.files)}")
+
+
+def new_check_problems(plan: Plan) -> list[str]:
+    """Problems `cleanup glossary check` would report once the changes are made that it does
+    not report now (the changed files checked together with the base packs, as it does)."""
+    after = _check_version(plan, 1)
+    if not after:
+        return []
+    before = {re.sub(r":\d+:", ":", p) for p in _check_version(plan, 0)}
+    return [p for p in after if re.sub(r":\d+:", ":", p) not in before]
+
+
+def _check_version(plan: Plan, version: int) -> list[str]:
+    """check_paths over copies of the base packs and the changed files (0: old, 1: new text)."""
+    import tempfile
+
+    from cleanup.context import REPO_GLOSSARY_DIR
+    from cleanup.glossary.check import check_paths
+
+    changed = {p.resolve(): texts[version] for p, texts in plan.files.items()}
+    involved = dict.fromkeys([p.resolve() for p in sorted(REPO_GLOSSARY_DIR.glob("*.yaml"))] + list(changed))
+    with tempfile.TemporaryDirectory() as tmp:
+        paths, names = [], {}
+        for i, path in enumerate(involved):
+            if path not in changed and not path.exists():
+                continue
+            copy = Path(tmp) / str(i) / path.name
+            copy.parent.mkdir()
+            copy.write_text(changed[path] if path in changed else path.read_text(encoding="utf-8"), encoding="utf-8")
+            names[str(copy)] = _rel(path)
+            paths.append(copy)
+        problems = []
+        for problem in check_paths(paths):
+            for copy, real in names.items():
+                problem = problem.replace(copy, real)
+            problems.append(problem)
+    return problems
+
+
+def register(app: typer.Typer, glossary_app: typer.Typer) -> None:
+    """Add `cleanup apply` and `cleanup glossary learn` to the main CLI."""
+    app.command("apply")(apply_command)
+    glossary_app.command("learn")(learn_command)
