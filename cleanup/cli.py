@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from cleanup import __version__, eval_cli, review
+from cleanup.glossary import commands as glossary_commands
 
 app = typer.Typer(
     help="Turn raw ASR transcripts of Chinese AI talks into clean Markdown with an exact edit log.",
@@ -22,6 +23,7 @@ app = typer.Typer(
 glossary_app = typer.Typer(help="Check, inspect, export and extend the domain glossary.", no_args_is_help=True)
 app.add_typer(glossary_app, name="glossary")
 eval_cli.register(app)
+glossary_commands.register(glossary_app)
 review.register(app, glossary_app)
 
 
