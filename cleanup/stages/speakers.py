@@ -106,6 +106,7 @@ class Clause:
     text: str
     sentence_end: bool = False  # a sentence mark (。？！) follows
     question: bool = False  # a question mark follows, or it ends like a question
+    label: str | None = None  # a `**X**：` label already in the text opens this clause
 
 
 @dataclass
@@ -149,14 +150,22 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
     clauses = _clauses(text, title_end)
     overlay = _overlay(ctx)
     turns: list[Turn] = []
-    if clauses:
+    if clauses and clauses[0].label:  # already laid out (our own output): keep its turns
+        turns, prev = [], None
+        for i, c in enumerate(clauses):
+            if c.label:
+                turns.append(Turn(i, c.label, "turn:existing", 1.0, "label already in the text", paragraph_only=c.label == prev))
+                prev = c.label
+        turns = _apply_overrides(turns, clauses, overlay, doc)
+    elif clauses:
         turns = segment(clauses, overlay)
         if not turns:
             title = text[title_start:title_end] if title_end else ""
             turns = [Turn(0, _solo_label(title, overlay), "turn:single-speaker", 0.9, "no hand-over cues: one speaker")]
         turns = _apply_overrides(turns, clauses, overlay, doc)
         turns = _paragraphs(_merge(turns), clauses, text)
-    return _Layout(doc, ctx.talk or "transcript").changes(title_start, title_end, clauses, turns)
+    existing = bool(clauses) and clauses[0].label is not None
+    return _Layout(doc, ctx.talk or "transcript", fix_marks=not existing).changes(title_start, title_end, clauses, turns)
 
 
 # ----------------------------------------------------------------------- clauses
@@ -172,6 +181,7 @@ def _title_span(text: str) -> tuple[int, int]:
     return 0, 0
 
 
+EXISTING_LABEL = re.compile(r"^[ \t]*\*\*([^*\n]{1,24})\*\*[ \t]*[：:][ \t]*", re.M)
 _CLAUSE = re.compile(rf"[^{MARKS}{WS}](?:[^{MARKS}\n]*[^{MARKS}{WS}])?")
 _CJK_SPACE = re.compile(rf"(?<=[{CJK}])[ \t\u3000]+(?=[{CJK}])")
 
@@ -179,13 +189,20 @@ _CJK_SPACE = re.compile(rf"(?<=[{CJK}])[ \t\u3000]+(?=[{CJK}])")
 def _clauses(text: str, body_start: int) -> list[Clause]:
     out: list[Clause] = []
     images = [(m.start(), m.end()) for m in IMAGE_LINE.finditer(text, body_start)]
+    labels = {m.start(): m for m in EXISTING_LABEL.finditer(text, body_start)}
     for m in _CLAUSE.finditer(text, body_start):
         if any(a <= m.start() < b for a, b in images):
             continue
-        pos = m.start()
-        for piece in _CJK_SPACE.split(m.group()):  # a space between Chinese words is a pause
+        pos, words, label = m.start(), m.group(), None
+        if pos in labels or (m.start() - 1 in labels and text[m.start() - 1] in " \t"):
+            lm = labels.get(pos) or labels[m.start() - 1]
+            label, words, pos = lm.group(1).strip(), text[lm.end() : m.end()], lm.end()
+            if not words.strip():
+                continue
+        for piece in _CJK_SPACE.split(words):  # a space between Chinese words is a pause
             s = text.index(piece, pos)
-            out.append(Clause(s, s + len(piece), piece))
+            out.append(Clause(s, s + len(piece), piece, label=label))
+            label = None
             pos = s + len(piece)
     for c, nxt in zip(out, out[1:] + [None]):
         gap = text[c.end : nxt.start if nxt else len(text)]
@@ -270,13 +287,17 @@ def _roster(clauses: list[Clause], overlay: dict) -> Roster:
             if bare:
                 roster.by_name[bare] = label
                 surname_owner.setdefault(bare[0], set()).add(label)
+    overlay_labels = set(roster.order)
     for sur, owners in surname_owner.items():
         if len(owners) == 1:  # a surname two panelists share (by ASR error) stays ambiguous
             label = next(iter(owners))
+            group = text_groups.get(sur)
             roster.by_name[sur] = label
-            for s, group in text_groups.items():  # its sound-alike variants in the text
-                if group == text_groups.get(sur) and s not in surname_owner:
-                    roster.by_name[s] = label
+            for name, value in list(roster.by_name.items()):  # its sound-alike variants in the text
+                if value not in overlay_labels and group and value == group and name[:1] not in surname_owner:
+                    roster.by_name[name] = label
+                elif value not in overlay_labels and name[:1] == sur:
+                    roster.by_name[name] = label
         else:
             roster.by_name.pop(sur, None)
     return roster
@@ -427,7 +448,9 @@ class _Segmenter:
             t = self.texts[i]
             if ORDER_CUE.search(t) and not any(h in targets for h in range(i, i + 4)):
                 k = i + 1
-                while k < n and (ACK.match(self.texts[k]) or ORDER_CUE.search(self.texts[k]) or len(self.texts[k]) <= 1):
+                while k < n - 1 and (ACK.match(self.texts[k]) or ORDER_CUE.search(self.texts[k]) or len(self.texts[k]) <= 1):
+                    if ACK.match(self.texts[k]) and (OPENING.match(self.texts[k + 1]) or self.texts[k + 1].startswith("没问题")):
+                        break  # 行，没问题: the acknowledgement opens the answer
                     k += 1
                 self.add(k, 2.6, "order", "turn:panel-order", t[:16])
                 j, score, why = self.moderator_start(i)
@@ -625,6 +648,7 @@ class _Segmenter:
         audience = guests = 0
         history = [mod]
         asked: str | None = None  # in the Q&A: the panelist answering the current asker
+        variants: list[tuple[str, str, int]] = []  # (new name, name the order expected, at turn)
 
         def guest() -> str:
             nonlocal guests
@@ -650,6 +674,8 @@ class _Segmenter:
                     slot = len(rnd) - 1
                 else:
                     slot += 1
+                    if 0 <= slot < len(rnd) and label not in history and not bare:
+                        variants.append((label, rnd[slot], len(turns)))
             elif c.hint == "order":
                 if self.reversed_round(c.clause) and order:
                     learning = False
@@ -702,7 +728,25 @@ class _Segmenter:
             conf = min(0.95, 0.35 + 0.15 * c.score)
             turns.append(Turn(c.clause, label, c.rule, round(conf, 2), c.note))
             history.append(label)
+        return self.merge_variants(turns, variants)
+
+    def merge_variants(self, turns: list[Turn], variants: list[tuple[str, str, int]]) -> list[Turn]:
+        """One panelist named two ways: in an announced order, a name never heard before takes
+        the slot of a panelist who is then never heard again (黄先生 in round 1, 李老师 in the
+        reversed round 2) — the ASR misheard one of the two. Keep the better-attested name."""
+        for new, old, at in variants:
+            if any(t.label == old for t in turns[at:]) or not any(t.label == old for t in turns[:at]):
+                continue
+            keep, drop = (new, old) if self.mentions(new) >= self.mentions(old) else (old, new)
+            for t in turns:
+                if t.label == drop:
+                    t.label = keep
+                    t.note = f"{t.note} ({drop} = {keep}: same slot in the panel order)"
+                    t.confidence = min(t.confidence, 0.6)
         return turns
+
+    def mentions(self, label: str) -> int:
+        return sum(1 for t in self.texts for _, _, name, title in _names(t) if self.roster.label(name, title) == label)
 
     def reversed_round(self, i: int) -> bool:
         return any(REVERSE_CUE.search(self.text(k)) for k in range(max(0, i - 8), i + 1))
@@ -719,10 +763,16 @@ def segment(clauses: list[Clause], overlay: dict) -> list[Turn]:
 
 
 def _solo_label(title: str, overlay: dict) -> str:
+    """The overlay's speaker, a name with a title in the talk's title (张三教授), or 主讲人."""
     speakers = _speakers_section(overlay)
     for key in ("speaker", "moderator"):
         if speakers.get(key):
             return str(speakers[key])
+    if m := re.search(r"(?:主讲人?|讲者|嘉宾)[:：]\s*([\u4e00-\u9fff]{2,4})", title):
+        return m.group(1)
+    if m := re.search(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,3}(?:教授|老师|博士|院士|研究员))", title):
+        if m.group(1)[0] in SURNAMES:
+            return m.group(1)
     return SOLO
 
 
@@ -835,8 +885,9 @@ def _paragraphs(turns: list[Turn], clauses: list[Clause], text: str) -> list[Tur
 class _Layout:
     """Edits that turn the current text into title + labelled paragraphs, touching only source."""
 
-    def __init__(self, doc: Document, stem: str) -> None:
+    def __init__(self, doc: Document, stem: str, fix_marks: bool = True) -> None:
         self.doc = doc
+        self.fix_marks = fix_marks  # end each paragraph with a sentence mark (not when re-run on our output)
         self.text = doc.text
         self.stem = stem
         spans = sorted(doc.edited_spans())
@@ -892,7 +943,7 @@ class _Layout:
         else:
             self.replace(0, 0, f"# {self.stem}\n\n", "layout:title", 0.8, "no title line: the file name")
         if not clauses:
-            self.tail(title_end, title_end)
+            self.tail(title_end, len(text))
             return self.out
         by_clause = {t.clause: t for t in turns}
         # before the first paragraph
@@ -943,13 +994,13 @@ class _Layout:
         if marks:
             last = marks[-1]
             ch = self.text[last]
-            if ch in SOFT_MARKS and self.doc.is_original(last, last + 1):
+            if self.fix_marks and ch in SOFT_MARKS and self.doc.is_original(last, last + 1):
                 mark = "？" if _is_question(prev.text) else "。"
                 self.out.append(Change(last, last + 1, mark, "layout:turn-end-mark", 0.7, note=f"{ch} before a new paragraph"))
             after_marks = last + 1
         else:
             after_marks = gap_start
-            if prev.text and (prev.text[-1].isalnum()) and self.doc.is_original(gap_start, gap_start):
+            if self.fix_marks and prev.text and prev.text[-1].isalnum() and self.doc.is_original(gap_start, gap_start):
                 mark = "？" if _is_question(prev.text) else "。"
                 self.out.append(Change(gap_start, gap_start, mark, "layout:turn-end-mark", 0.6, note="no mark before a new paragraph"))
         # whitespace before the marks: drop it
