@@ -150,17 +150,12 @@ def pieces(text: str) -> list[tuple[str, str]]:
     """Split edit text into ("t", text) and ("w", whitespace char) pieces, so the page can
     show a struck or inserted space or line break as a visible sign."""
     out: list[tuple[str, str]] = []
-    run = []
-    for ch in text:
-        if ch in WHITESPACE_SIGNS:
-            if run:
-                out.append(("t", "".join(run)))
-                run = []
-            out.append(("nl" if ch == "\n" else "w", ch))
+    for m in re.finditer(r"\n+|[ \t\u3000]|[^\n \t\u3000]+", text):
+        run = m.group()
+        if run[0] == "\n":
+            out.append(("nl", run))  # a paragraph break shows one sign
         else:
-            run.append(ch)
-    if run:
-        out.append(("t", "".join(run)))
+            out.append(("w" if run in WHITESPACE_SIGNS else "t", run))
     return out
 
 
@@ -283,6 +278,7 @@ def _template():
     )
     env.filters["pieces"] = pieces
     env.filters["show"] = _show
+    env.filters["sign"] = lambda run: WHITESPACE_SIGNS[run[0]]
     return env.get_template("report.html.j2")
 
 
