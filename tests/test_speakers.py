@@ -1,0 +1,343 @@
+"""speakers: turns from text alone, labels, overrides and the Markdown layout, as edits.
+
+The figures are measured against `tests/data/sample_turns.yaml`, an editor's segmentation of
+the bundled roundtable made by reading it (who starts speaking where, as verbatim snippets of
+the raw text), with the same scorer `cleanup eval` uses (boundaries within 5 letters,
+per-letter attribution with a one-to-one label mapping). Print them with
+`.venv/bin/pytest tests/test_speakers.py -k figures -s`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cleanup import evaluate, pipeline
+from cleanup.context import Context, default_glossary_paths
+from cleanup.document import Document, Source, replay
+from cleanup.stages import speakers
+
+DATA = Path(__file__).resolve().parent / "data"
+LABEL = re.compile(r"\*\*([^*\n]+)\*\*：")
+
+
+def make_ctx(overlay: dict | None = None, talk: str = "talk") -> Context:
+    """A context with the shared glossary packs and no talk overlay unless one is given."""
+    ctx = Context(default_glossary_paths(None), talk=talk)
+    ctx.__dict__["talk_overlay"] = overlay or {}
+    return ctx
+
+
+def run(text: str, overlay: dict | None = None, stages: list[str] | None = None, talk: str = "talk") -> Document:
+    doc = pipeline.run(Source.from_text(text), make_ctx(overlay, talk), stages)
+    assert replay(doc.source.text, doc.edits) == doc.text
+    return doc
+
+
+def paragraphs(md: str) -> list[tuple[str, str]]:
+    """(label, text) of each paragraph after the title."""
+    out = []
+    for block in md.rstrip("\n").split("\n\n")[1:]:
+        m = LABEL.match(block)
+        assert m, f"paragraph without a label: {block[:40]!r}"
+        out.append((m.group(1), block[m.end() :]))
+    return out
+
+
+def assert_layout(md: str, title: str | None = None) -> None:
+    lines = md.split("\n")
+    assert lines[0].startswith("# ") and (title is None or lines[0] == f"# {title}")
+    assert md.endswith("\n") and not md.endswith("\n\n")
+    assert "\n\n\n" not in md
+    assert "![" not in md
+    blocks = md.rstrip("\n").split("\n\n")
+    assert "\n" not in blocks[0]
+    for block in blocks[1:]:
+        assert LABEL.match(block), block[:40]
+        assert "\n" not in block, "one paragraph is one line"
+        assert block == block.strip(), "no stray spaces at paragraph edges"
+    for line in lines:
+        assert line == line.rstrip(" \t"), "no trailing spaces"
+
+
+# ------------------------------------------------------------------ the reference and figures
+
+
+@pytest.fixture(scope="session")
+def reference_turns() -> list[dict]:
+    return yaml.safe_load((DATA / "sample_turns.yaml").read_text(encoding="utf-8"))
+
+
+def reference_markdown(raw: str, turns: list[dict]) -> str:
+    """The raw text with `speaker：` opening each reference turn (the editors' format)."""
+    cuts, pos = [], 0
+    for t in turns:
+        i = raw.find(t["starts_with"], pos)
+        assert i >= 0, f"snippet not in the raw sample (in order): {t['starts_with']!r}"
+        cuts.append((i, t["speaker"]))
+        pos = i + 1
+    out = [raw[: cuts[0][0]]]
+    for (i, who), (j, _) in zip(cuts, cuts[1:] + [(len(raw), "")]):
+        out.append(f"\n\n{who}：{raw[i:j]}")
+    return "".join(out)
+
+
+def figures(raw: str, md: str, turns: list[dict]) -> dict:
+    ref, out = evaluate.normalize(reference_markdown(raw, turns)), evaluate.normalize(md)
+    return evaluate.speaker_scores(ref, out, evaluate.align(ref.text, out.text))
+
+
+@pytest.fixture(scope="session")
+def sample_md(sample_text) -> str:
+    """The default pipeline on the sample, text only (no talk overlay)."""
+    return run(sample_text, talk="zhiyuan2024-genmodel-p6-roundtable").text
+
+
+def test_reference_snippets_are_verbatim_and_in_order(sample_text, reference_turns):
+    md = reference_markdown(sample_text, reference_turns)
+    assert len(evaluate.normalize(md).boundaries()) == len(reference_turns) - 1
+
+
+def test_figures_text_only(sample_text, sample_md, reference_turns):
+    scores = figures(sample_text, sample_md, reference_turns)
+    b = scores["boundaries"]
+    print(
+        f"\ntext only: boundary P={b['precision']:.3f} R={b['recall']:.3f} F1={b['f1']:.3f} "
+        f"({b['tp']}/{b['expected']} found, {b['predicted']} predicted), attribution={scores['attribution']:.3f}"
+    )
+    assert b["f1"] >= 0.85
+    assert scores["attribution"] >= 0.90
+
+
+def test_figures_with_the_talk_overlay(sample_text, reference_turns):
+    overlay_path = Path(__file__).resolve().parent.parent / "glossary" / "talks" / "zhiyuan2024-genmodel-p6-roundtable.yaml"
+    if not overlay_path.exists():
+        pytest.skip("no talk overlay for the sample")
+    overlay = yaml.safe_load(overlay_path.read_text(encoding="utf-8"))
+    md = run(sample_text, overlay).text
+    scores = figures(sample_text, md, reference_turns)
+    b = scores["boundaries"]
+    print(f"\nwith overlay: boundary F1={b['f1']:.3f}, attribution={scores['attribution']:.3f}")
+    assert b["f1"] >= 0.85 and scores["attribution"] >= 0.90
+
+
+# ------------------------------------------------------------------ hand-overs named in the text
+
+# (the hand-over as said, what the named speaker says first, the labels that are right)
+HANDOVERS = [
+    ("姜老师您的看法是什么样", "我的看法是在算力相对", {"姜老师"}),
+    ("邓老师有什么看法", "谢谢，我其实也不是相关领域", {"邓老师"}),
+    ("黄先生有什么看法", "好这个我也是一个自己的想法", {"黄老师", "李老师"}),
+    ("顾老师有什么观点", "对我也谈一下我的看法", {"顾老师", "谷老师", "郭老师"}),
+    ("李老师有什么看法", "好，这个，对对其实我这个问题", {"李老师"}),
+    ("我不知道郭文老师有没有试过这个问题", "我其实没有试过中文", {"顾老师", "谷老师", "郭老师"}),
+]
+
+
+def letters_with_labels(md: str) -> tuple[str, list[str], list[int]]:
+    """The letters of the output, the label in force at each, and where paragraphs start."""
+    norm = evaluate.normalize(md)
+    starts = [0] + [i for i in range(1, len(norm.positions)) if md.rfind("\n\n", 0, norm.positions[i]) > norm.positions[i - 1]]
+    return norm.text, norm.speakers, starts
+
+
+def clause_letters(snippet: str) -> int:
+    return max(len(evaluate.letters(c)) for c in re.split(r"[，。？！、 ]", snippet))
+
+
+@pytest.mark.parametrize("handover,first_words,labels", HANDOVERS)
+def test_named_handover_starts_a_turn_with_that_label(sample_md, handover, first_words, labels):
+    text, who, starts = letters_with_labels(sample_md)
+    h = text.find(evaluate.letters(handover))
+    p = text.find(evaluate.letters(first_words), h)
+    assert h >= 0 and p > h
+    tolerance = clause_letters(first_words)  # one clause either way
+    near = [s for s in starts if abs(s - p) <= tolerance]
+    assert near, f"no paragraph starts near {first_words!r}"
+    assert who[p + 2] in labels, f"{first_words!r} is labelled {who[p + 2]}"
+    assert who[h] not in labels, "the hand-over itself is the moderator's"
+
+
+def test_moderator_opens_and_hands_over(sample_md):
+    paras = paragraphs(sample_md)
+    assert paras[0][0] == "主持人"
+    for label, body in paras:
+        if re.search(r"(姜|邓|顾|李)老师(?:您的看法|有什么(?:看法|观点))", body):
+            assert label == "主持人", body[:30]
+
+
+def test_reversed_order_is_followed(sample_md):
+    """`我们再反过来`: the last of round 1 (顾/谷) answers first, then the order runs backwards."""
+    text, who, _ = letters_with_labels(sample_md)
+    p = text.find(evaluate.letters("我上来就是暴论"))
+    assert who[p] in {"顾老师", "谷老师", "郭老师"}
+    first_round_first = who[text.find(evaluate.letters("这个范式方面我只能说通过我的经验"))]
+    last_in_round_two = who[text.find(evaluate.letters("我要谈谈我的认识"))]
+    assert first_round_first == last_in_round_two != "主持人"
+    assert who[text.find(evaluate.letters("刚谷老师和李老师分享的"))] == "邓老师"
+    assert who[text.find(evaluate.letters("我说一下我看法，就是前面几位老师"))] == "姜老师"
+
+
+def test_audience_gets_its_own_labels(sample_md):
+    text, who, _ = letters_with_labels(sample_md)
+    for snippet in ("其实就像老师们刚才提到这个幻觉问题", "我想我们现在实际上", "各位老师好"):
+        assert who[text.find(evaluate.letters(snippet)) + 3].startswith("观众"), snippet
+    assert len({w for w in who if w and w.startswith("观众")}) == 3
+
+
+def test_turn_edits_carry_cue_and_confidence(sample_text):
+    doc = run(sample_text)
+    turns = [e for e in doc.edits if e.stage == "speakers" and e.rule.startswith("turn:")]
+    assert len(turns) >= 30
+    for e in turns:
+        assert e.note and 0 < e.confidence <= 1
+        assert re.search(r"\*\*[^*]+\*\*：$", e.after)
+    rules = {e.rule for e in turns}
+    assert {"turn:handover-name", "turn:handover-order", "turn:panel-order"} <= rules
+    assert any(e.note == "邓老师有什么看法" for e in turns)
+
+
+def test_speakers_never_delete_words(sample_text):
+    """The stage only removes whitespace, image lines and swaps a soft mark for a full stop."""
+    doc = run(sample_text)
+    for e in doc.edits:
+        if e.stage == "speakers":
+            assert not e.before.strip(" \t\n\u3000，、,；;") or e.before.lstrip().startswith("!["), e
+
+
+# ------------------------------------------------------------------ slices, single speaker, overrides
+
+
+def slice_between(text: str, start: str, end: str) -> str:
+    i, j = text.index(start), text.index(end)
+    return "# 切片\n\n" + text[i:j]
+
+
+def test_a_slice_of_the_panel_keeps_its_handovers(sample_text):
+    part = slice_between(sample_text, "明白，对对，我们多收集一些输入", "对 我感觉这个郭老师的这个")
+    md = run(part).text
+    assert_layout(md, "切片")
+    labels = [label for label, _ in paragraphs(md)]
+    seq = [lab for i, lab in enumerate(labels) if i == 0 or lab != labels[i - 1]]
+    assert seq[:2] == ["主持人", "姜老师"]
+    assert "邓老师" in seq and "黄老师" in seq and ("顾老师" in seq or "谷老师" in seq)
+    body = dict((b[:12], lab) for lab, b in paragraphs(md))
+    assert any(lab == "邓老师" and b.startswith("谢谢，我其实") for b, lab in body.items())
+
+
+def test_single_speaker_gets_one_label_and_no_turns(sample_text):
+    # one panelist's long answer, as if it were a keynote: it mentions 谷老师 and 李老师
+    talk = slice_between(sample_text, "好，这个，对对其实我这个问题", "刚谷老师和李老师分享的")
+    keynote = "谢谢主持人，也谢谢王老师的邀请。" + talk.split("\n\n", 1)[1]
+    md = run("# 生成模型的规模化\n\n" + keynote).text
+    assert_layout(md)
+    labels = {label for label, _ in paragraphs(md)}
+    assert labels == {"主讲人"}
+    assert len(paragraphs(md)) >= 3, "a long talk is still split into paragraphs"
+    doc = run("# 生成模型的规模化\n\n" + keynote)
+    assert not [e for e in doc.edits if e.rule.startswith("turn:") and e.rule != "turn:single-speaker"]
+
+
+def test_single_speaker_named_in_the_title():
+    text = "# 张三教授：扩散模型的未来\n\n大家好，今天我讲一讲扩散模型，首先是这个范式的问题，我们现在至少有两种范式。\n"
+    md = run(text).text
+    assert paragraphs(md)[0][0] == "张三教授"
+
+
+def test_paragraphs_of_a_long_turn_are_150_to_400_characters(sample_md):
+    lengths = [len(body) for _, body in paragraphs(sample_md)]
+    long_ones = [n for n in lengths if n > 150]
+    assert max(lengths) <= 520
+    assert sum(150 <= n <= 420 for n in long_ones) / len(long_ones) >= 0.9
+
+
+def test_override_relabels_from_its_snippet(sample_text):
+    part = slice_between(sample_text, "明白，对对，我们多收集一些输入", "对 我感觉这个郭老师的这个")
+    overlay = {"speakers": {"overrides": [{"at": "我的意思是说，就是", "speaker": "姜老师"}, {"at": "这样的差异在什么", "speaker": "主持人"}]}}
+    doc = run(part, overlay)
+    paras = paragraphs(doc.text)
+    assert any(label == "主持人" and body.startswith("这样的差异在什么") for label, body in paras)
+    assert any(label == "姜老师" and body.startswith("我的意思是说") for label, body in paras)
+    assert any(e.rule == "turn:override" and "我的意思是说" in e.note for e in doc.edits)
+
+
+def test_override_snippet_with_a_word_an_earlier_stage_corrected(sample_text):
+    """Overrides are written against the raw text; the glossary may have fixed a word inside."""
+    part = slice_between(sample_text, "明白，对对，我们多收集一些输入", "对 我感觉这个郭老师的这个")
+    overlay = {"speakers": {"overrides": [{"at": "然后或者说之前有很多人说什么压缩及智能", "speaker": "嘉宾X"}]}}
+    doc = run(part, overlay)
+    assert any(label == "嘉宾X" and body.startswith("然后或者说") for label, body in paragraphs(doc.text))
+
+
+def test_overlay_roster_names_and_order(sample_text):
+    overlay = {
+        "speakers": {
+            "moderator": "主持人",
+            "panel": [
+                {"name": "卢老师", "aliases": ["黄老师", "卢老"]},
+                {"name": "姜老师"},
+                {"name": "邓老师"},
+                {"name": "李老师", "aliases": ["黄先生"]},
+                {"name": "顾老师", "aliases": ["谷老师", "郭老师"]},
+            ],
+        }
+    }
+    md = run(sample_text, overlay).text
+    text, who, _ = letters_with_labels(md)
+    assert who[text.find(evaluate.letters("这个范式方面我只能说通过我的经验"))] == "卢老师"
+    assert who[text.find(evaluate.letters("好这个我也是一个自己的想法")) + 2] == "李老师"
+    assert who[text.find(evaluate.letters("我上来就是暴论"))] == "顾老师"
+    assert who[text.find(evaluate.letters("我要谈谈我的认识")) + 2] == "卢老师"
+    assert not {w for w in who if w} & {"谷老师", "郭老师", "黄老师"}
+
+
+# ------------------------------------------------------------------ layout
+
+
+def test_layout_of_the_sample(sample_md):
+    assert_layout(sample_md, "2024北京智源大会-生成模型 - P6：圆桌讨论 - 智源社区 - BV1DS411w7hz")
+
+
+def test_layout_with_the_speakers_stage_alone(sample_text):
+    md = run(sample_text, stages=["speakers"]).text
+    assert_layout(md)
+    assert "![" not in md
+
+
+def test_missing_title_is_the_file_stem():
+    md = run("  好，我们开始。邓老师有什么看法？谢谢，我说一下。\n\n对，这是我的看法。", talk="my-talk").text
+    assert_layout(md, "my-talk")
+    assert paragraphs(md)[0][1].startswith("好")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# 标题\n",
+        "# 标题   \n\n\n\n第一句话，   \n\n\n  第二句话。  ",
+        "\n\n# 标题\n正文没有空行，直接开始\n第二行\n",
+        "# 标题\n\n![](img/a.png)\n\n正文。\n\n![](img/b.png)\n",
+        "正文 only, no title and no newline at the end",
+        "# T\n\nDiffusion\n\nModel 是一个 transformer\n\n模型。\n",
+    ],
+)
+def test_layout_invariants_on_odd_inputs(text):
+    for stages in (None, ["speakers"]):
+        doc = run(text, stages=stages)
+        md = doc.text
+        assert_layout(md)
+        if len(md.split("\n\n")) > 1:
+            assert paragraphs(md)
+
+
+def test_latin_words_split_by_a_line_break_keep_a_space():
+    md = run("# T\n\nDiffusion\n\nModel 是一个 transformer\n\n模型。\n", stages=["speakers"]).text
+    assert "Diffusion Model" in md
+
+
+def test_second_run_on_own_output_changes_nothing(sample_md):
+    doc = run(sample_md, stages=["speakers"])
+    assert doc.text == sample_md
