@@ -199,3 +199,15 @@ def test_two_thousand_edits_render_quickly():
     assert elapsed < 3.0, elapsed
     assert page.count('class="e ') == len(doc.edits)
     assert len(page) < 2_500_000
+
+
+def test_text_is_cut_into_lines_at_kept_newlines(hostile_doc):
+    from cleanup.render.report import lines
+
+    body = layout(hostile_doc)
+    cut = lines(body)
+    kept_newlines = sum(item.count("\n") for kind, item in body if kind == "text")
+    assert len(cut) == kept_newlines + 1
+    assert [x for line in cut for x in line if x[0] == "edit"] == [x for x in body if x[0] == "edit"]
+    page = render_report(hostile_doc, title="t")
+    assert page.count('<div class="ln">') == len(cut)

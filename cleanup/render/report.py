@@ -146,6 +146,23 @@ def layout(doc: Document) -> list[tuple[str, object]]:
     return body
 
 
+def lines(body: list[tuple[str, object]]) -> list[list[tuple[str, object]]]:
+    """The body cut at the newlines of kept text: one block per line keeps the browser's
+    relayout after a decision to that line (a 2000-edit page stays responsive). Newlines
+    inside edits stay inline."""
+    out: list[list[tuple[str, object]]] = [[]]
+    for kind, item in body:
+        if kind != "text":
+            out[-1].append((kind, item))
+            continue
+        first, *rest = item.split("\n")
+        if first:
+            out[-1].append(("text", first))
+        for part in rest:
+            out.append([("text", part)] if part else [])
+    return out
+
+
 def pieces(text: str) -> list[tuple[str, str]]:
     """Split edit text into ("t", text) and ("w", whitespace char) pieces, so the page can
     show a struck or inserted space or line break as a visible sign."""
@@ -288,9 +305,12 @@ _SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 def render_report(doc: Document, *, title: str) -> str:
     stages = _stage_list(doc)
     clash = conflicts(doc.edits)
+    # Decisions kept in the browser belong to this exact log: a re-rendered report starts fresh.
+    state = json.dumps([(e.id, e.applied, e.after) for e in doc.edits], ensure_ascii=False)
     payload = {
         "name": title,
         "source_sha256": doc.source.sha256,
+        "log_key": hashlib.sha256(state.encode("utf-8")).hexdigest()[:16],
         "source_path": doc.source.path,
         "high": HIGH_CONFIDENCE,
         "stages": stages,
@@ -302,7 +322,7 @@ def render_report(doc: Document, *, title: str) -> str:
         stages=stages,
         stage_index={s: i for i, s in enumerate(stages)},
         colours=_colours(stages),
-        body=layout(doc),
+        lines=lines(layout(doc)),
         summary=summary(doc, stages),
         turns=speaker_turns(doc),
         proposals=[e for e in doc.edits if not e.applied],
