@@ -51,6 +51,13 @@ class Context:
                 freq[word] = int(count)
         return freq
 
+    @cached_property
+    def lm(self):
+        """The character n-gram LM (cleanup/lm.py): KenLM, loaded on first use (~1 s)."""
+        from cleanup import lm
+
+        return lm.default_model()
+
 
 def default_glossary_paths(talk: str | None) -> list[Path]:
     paths = sorted(REPO_GLOSSARY_DIR.glob("*.yaml"))
