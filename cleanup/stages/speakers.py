@@ -50,7 +50,8 @@ SURNAMES = set(
 )
 # Characters that, before 老师, make a word rather than a name: 各位老师, 这个老师, 的老师…
 NOT_SURNAME = set("位们的是个和跟与请问各这那几哪每两诸给让对找向被把说为从")
-TITLE_RE = re.compile(r"老师|先生|教授|博士|院士|老(?![师是实板家人鼠虎大二三四五早])")
+TITLE_RE = re.compile(r"老师|先生|教授|博士|院士|老(?![师是实板家人鼠虎大二三四五早])|总(?![结体是共的之算部统裁监经而和有会要])")
+LABEL_TITLES = ("老师", "总", "教授", "博士", "院士", "先生")  # how a label is written (先生 only if always so)
 
 OPINION = r"(?:看法|观点|想法|见解|补充|高见|意见|评论|体会|经验|分享|要说|要补充|感受|思考|见地|理解|认识)"
 # What surrounds a name in a clause that hands the floor to that speaker.
@@ -64,12 +65,14 @@ NAMELESS_HANDOVER = re.compile(r"从(?:[^，。老]{0,3})?老师开始|请(?:这
 ORDER_CUE = re.compile(r"按(?:照)?.{0,6}顺序|反过来|倒过来|倒序|反着来|换个顺序|轮流|依次")
 REVERSE_CUE = re.compile(r"反过来|倒过来|倒序|反着")
 CLOSING = re.compile(
-    r"(这(?:就)?是我的(?:看法|观点|想法|经验|理解|认识|一点看法|一些看法|思考|一点想法)|这是我看法|不是结论|我就(?:这些|先说这些|说这么多|说到这|讲这么多|讲到这|补充这些)|"
-    r"我先(?:说|讲)(?:这么多|到这)|就(?:说|讲)到这(?:里|儿)?|基本上就是.{0,12}(?:看法|观点)|以上是我的|谢谢大家|我的看法就是这样|大概就是这样|抛砖引玉)"
+    r"(这(?:就)?是我(?:的)?(?:一个|一点|一些|个人的?)?(?:粗浅的|简单的|不成熟的|初步的)?(?:看法|观点|想法|经验|理解|认识|思考|体会)|我的.{0,6}(?:看法|观点)就是这些|不是结论|我就(?:这些|先说这些|说这么多|说到这|讲这么多|讲到这|补充这些)|"
+    r"我先(?:说|讲)(?:这么多|到这)|就(?:说|讲)到这(?:里|儿)?|基本上就是.{0,12}(?:看法|观点)|以上是我的|以上就是|谢谢大家|我的看法就是这样|大概(?:就)?是这样|我就先到这|抛砖引玉)"
 )
 THANKS_END = re.compile(r"^(?:对|好|嗯|是|行)*\s*谢谢(?:大家)?$")
 ACK = re.compile(r"^(?:好的|好|明白|对|嗯|OK|ok|行|谢谢|感谢|非常感谢|非常好|很好|是的|对对)+$")
-STRONG_ACK = re.compile(r"^(?:好的明白|明白明白|明白|好的好的|好的谢谢|好谢谢|非常感谢|感谢|谢谢[^，]{0,6}(?:老师|分享|回答))")
+STRONG_ACK = re.compile(
+    r"^(?:好的明白|明白明白|明白|好的好的|好的谢谢|好谢谢|非常感谢|感谢|谢谢[^，]{0,6}(?:老师|分享|回答|各位|嘉宾|总))|^(?:好|好的)?[，, ]?谢谢各位"
+)
 ACK_COMMENT = re.compile(
     r"(很有意思|很有启发|非常有意思|比较犀利|很精彩|非常精彩|很有道理|很好的观点|有意思的观点|很有启发性|都很有启发|也谢谢这个问题|谢谢(?:您的|这个)问题|好问题)"
 )
@@ -78,19 +81,19 @@ OPENING = re.compile(
     r"^(?:谢谢主持人|感谢主持人|好(?:的)?(?:这个)?我(?:也)?(?:是|来|说|谈|讲|觉得)|我(?:也)?(?:来)?(?:说|谈|讲)(?:一下|一点|两句|几句)(?:我的?)?(?:看法|认识|想法|理解|观点)?|"
     r"我(?:也)?(?:要)?谈谈|我(?:来)?补充|我来(?:回答|说|讲|谈)|我简单(?:说|讲|回答|插|补充)|我(?:就)?(?:多|再)说一句|我就简单|我的看法是|我觉得这个问题|"
     r"这个问题我|行 ?没问题|对那我回答|那我回答|我回答一下|我(?:也)?不是(?:这个|这方面|相关)|其实我也不是|刚(?:才|刚)?.{0,8}(?:老师|几位).{0,6}(?:分享|说|讲|提到)|前面几位|"
-    r"(?:大家|各位)好，?我是|我是来自)"
+    r"(?:大家|各位)(?:好|下午好|上午好|晚上好)$|我是来自)"
 )
 AUDIENCE_INVITE = re.compile(r"(有没有(?:什么|人)?(?:问题|想问)|大家有(?:什么)?问题|现场(?:的)?(?:观众|听众|朋友)|递(?:个|一下)?话筒|听众们|观众们|提问环节|(?:还有没有|有没有)什么.{0,6}(?:问题|想讨论))")
 MIC = re.compile(r"(话筒|麦克风|递|那位|这位|后面那|前面那|^哦|有一个|好好好|请讲|您请|我来递)")
-AUDIENCE_START = re.compile(r"(^各位老师好|^老师(?:们)?(?:好|您好)|^(?:大家|各位)好|我想问(?:一下)?|我有(?:一|两|几)?个问题|想请教|^请问|我的问题是)")
+AUDIENCE_START = re.compile(r"(^各位老师好|^(?:各位)?老师(?:们)?(?:好|您好)|^(?:嘉宾|专家)们?好|我想问(?:一下)?|我有(?:一|两|几)?个问题|想请教|^请问|我的问题是)")
 AUDIENCE_END = re.compile(r"(简单回答一下|回答一下就行|这是第一个问题|就这个问题|谢谢$|这是我的问题|我的问题就是这个)")
 MODERATOR_META = re.compile(
-    r"(时间(?:也)?差不多了|时间还有|还有(?:\d+|几|[一二三四五十]+)分钟|最后一个问题|第[二三四五]个问题|下一个问题|我们(?:还)?准备了|今天的圆桌|线下(?:可以)?(?:交流|讨论))"
+    r"(时间(?:也)?差不多了|时间还有|(?:由于|因为)?时间关系|再次感谢|圆桌(?:论坛)?就到这|还有(?:\d+|几|[一二三四五十]+)分钟|最后一个问题|(?:我们|那)的?第[一二三四五]个问题|下一个问题|我们(?:还)?准备了|今天的圆桌|线下(?:可以)?(?:交流|讨论))"
 )
 QUESTION_END = re.compile(r"(吗|呢|是吧|对吧|对不对|是不是|有没有|怎么看|什么样|为什么|怎么样|哪)$")
 ANSWER_START = re.compile(
     r"^(?:其实我也不是|我(?:也)?不是(?:这个|这方面|相关)|我(?:总)?觉得这(?:是|个问题)|我理解(?:您|你)|这个问题我|我(?:来|先)?回答|对那我回答|那我回答|我简单回答|我试着回答|"
-    r"谢谢(?:您的|这位)?(?:老师的)?问题|好问题)"
+    r"谢谢(?:您的|你的|这位)?(?:老师的|同学的)?问题|好问题|(?:好)?这个问题(?:非常|很|特别)好|这是个好问题)"
 )
 ANOTHER_VOICE = re.compile(r"^(?:我(?:就)?(?:多|再)说一句|我(?:来)?补充|我(?:就)?简单插|我也(?:说|谈|讲)|我也回答)")
 ASKER_REQUEST = re.compile(r"^(?:感谢您|谢谢您)?[，,]?(?:您能(?:不能)?(?:再)?|您(?:用)?一句话|您(?:再)?(?:重复|总结|说一下|简单说)|能不能请您)")
@@ -129,6 +132,7 @@ class Candidate:
     rule: str
     note: str
     name: str = ""  # the label for hint "named"
+    group: int = -1  # candidates proposed by one cue (a hand-over: the moderator and the named)
 
 
 @dataclass
@@ -143,7 +147,7 @@ class Roster:
         for key in (name + title, name, name[:1]):
             if key in self.by_name:
                 return self.by_name[key]
-        return f"{name[:1]}老师"
+        return f"{name[:1]}{title if title in LABEL_TITLES else '老师'}"
 
 
 def propose(doc: Document, ctx: Context) -> list[Change]:
@@ -237,6 +241,23 @@ def _names(clause: str) -> list[tuple[int, int, str, str]]:
     return hits
 
 
+SELF_INTRO = re.compile(
+    rf"^(?:(?:大家|各位)(?:好|下午好|上午好|晚上好)[，, ]?)?我(?:是|叫)(?:来自)?(?:[{CJK}A-Za-z]{{2,16}}的)?(?P<name>[{CJK}]{{2,3}})$"
+)
+NOT_A_NAME = re.compile(r"(学生|老师|同学|朋友|研究员|工程师|博士生|教授|主持人|一名|一个|负责人|创始人|今天|这个|觉得|认为|说|想)")
+
+
+def _self_intro(clause: str) -> str:
+    """The name in a self-introduction (`大家好，我是来自清华大学的王建国`), or ""."""
+    m = SELF_INTRO.match(clause)
+    if not m:
+        return ""
+    name = m.group("name")
+    if name[0] not in SURNAMES or NOT_A_NAME.search(name) or name[0] in NOT_SURNAME:
+        return ""
+    return name
+
+
 def _sound_key(ch: str) -> str:
     """A pinyin key that ASR variants of one surname share (谷/顾/郭 → gu)."""
     try:
@@ -254,11 +275,16 @@ def _sound_key(ch: str) -> str:
 def _roster(clauses: list[Clause], overlay: dict) -> Roster:
     roster = Roster()
     evidence: Counter[str] = Counter()
+    titles: dict[str, Counter] = {}
     given: dict[str, set[str]] = {}
     for i, c in enumerate(clauses):
-        for _, _, name, _ in _names(c.text):
+        for _, _, name, title in _names(c.text):
             evidence[name[0]] += 1
             given.setdefault(name[0], set()).add(name)
+            titles.setdefault(name[0], Counter())[title] += 1
+        if intro := _self_intro(c.text):
+            evidence[intro[0]] += 1
+            given.setdefault(intro[0], set()).add(intro)
         found = _handover(c.text, clauses[i + 1].text if i + 1 < len(clauses) else "")
         if found and found[2]:
             evidence[found[2][0]] += 2  # the moderator's hand-over is the best evidence
@@ -267,10 +293,14 @@ def _roster(clauses: list[Clause], overlay: dict) -> Roster:
         groups.setdefault(_sound_key(sur), []).append(sur)
     for members in groups.values():
         best = max(members, key=lambda s: evidence[s])  # most_common order breaks ties
+        said = sum((titles.get(s, Counter()) for s in members), Counter())
+        title = max(LABEL_TITLES, key=lambda t: (said[t] * (0.5 if t == "先生" else 1), t == "老师"))
+        if said[title] == 0:
+            title = "老师"
         for s in members:
-            roster.by_name[s] = f"{best}老师"
+            roster.by_name[s] = f"{best}{title}"
             for name in given.get(s, ()):
-                roster.by_name[name] = f"{best}老师"
+                roster.by_name[name] = f"{best}{title}"
     speakers = _speakers_section(overlay)
     if speakers.get("moderator"):
         roster.moderator = str(speakers["moderator"])
@@ -285,7 +315,7 @@ def _roster(clauses: list[Clause], overlay: dict) -> Roster:
         variants = [label] + [str(a).strip() for a in entry.get("aliases") or [] if str(a).strip()]
         for v in variants:
             roster.by_name[v] = label
-            bare = re.sub(r"(老师|先生|教授|博士|院士|老)$", "", v)
+            bare = re.sub(r"(老师|先生|教授|博士|院士|老|总)$", "", v)
             if bare:
                 roster.by_name[bare] = label
                 surname_owner.setdefault(bare[0], set()).add(label)
@@ -395,9 +425,9 @@ class _Segmenter:
             i -= 1
         return i
 
-    def add(self, i: int, score: float, hint: str, rule: str, note: str = "", name: str = "") -> None:
+    def add(self, i: int, score: float, hint: str, rule: str, note: str = "", name: str = "", group: int = -1) -> None:
         if 0 <= i < self.n:
-            self.cands.append(Candidate(i, score, hint, rule, note or self.text(i)[:16], name))
+            self.cands.append(Candidate(i, score, hint, rule, note or self.text(i)[:16], name, group))
 
     def moderator_start(self, h: int) -> tuple[int, float, str]:
         """Where the moderator's turn that ends in clause h (a hand-over, a new round) starts.
@@ -426,10 +456,8 @@ class _Segmenter:
         targets: dict[int, int] = {}
         for h, (rule, conf, name, title, cue) in sorted(self.handovers.items()):
             k = h + 1
-            if k < n and re.match(r"^(?:您|你)", self.texts[k]) and not self.clauses[h].question:
-                k += 1  # 姜老师，您怎么看：the question runs on
-            while k < n - 1 and ACK.match(self.texts[k]) and len(self.texts[k]) <= 2 and OPENING.match(self.texts[k + 1]):
-                k += 1
+            while k < n and k - h <= 4 and not self.clauses[k - 1].question and re.search(r"^(?:您|你)|您", self.texts[k]):
+                k += 1  # 张总，您是做产业的，您怎么看：the question runs on to its end
             if rule == "turn:handover-bare-name" and not (
                 self.closing_before(h) or OPENING.match(self.text(h + 1)) or ANSWER_OPENING.match(self.text(h + 1))
             ):
@@ -440,14 +468,17 @@ class _Segmenter:
             rule, conf, name, title, cue = self.handovers[h]
             bare = rule == "turn:handover-bare-name"
             label = self.roster.label(name, title) if name else ""
-            self.add(k, 1.8 if bare else 3.0, "named" if name else "order", rule, cue, label)
+            self.add(k, 1.8 if bare else 3.0, "named" if name else "order", rule, cue, label, group=h)
             if bare:
                 j, score, why = h, 1.0, "turn:moderator-bare-name"
             else:
                 j, score, why = self.moderator_start(h)
-            self.add(j, 1.5 + min(score, 2.0), "moderator", why, self.text(j)[:16])
+            self.add(j, 1.5 + min(score, 2.0), "moderator", why, self.text(j)[:16], group=h)
         for i in range(n):
             t = self.texts[i]
+            if name := _self_intro(t):
+                s = i - 1 if i > 0 and re.fullmatch(r"(?:大家|各位)(?:好|下午好|上午好|晚上好)|谢谢主持人|好|对", self.text(i - 1)) else i
+                self.add(s, 2.6, "named", "turn:self-introduction", t[:20], self.roster.label(name))
             if ORDER_CUE.search(t) and not any(h in targets for h in range(i, i + 4)):
                 k = i + 1
                 while k < n - 1 and (ACK.match(self.texts[k]) or ORDER_CUE.search(self.texts[k]) or len(self.texts[k]) <= 1):
@@ -458,13 +489,16 @@ class _Segmenter:
                 j, score, why = self.moderator_start(i)
                 self.add(j, 1.5 + min(score, 2.0), "moderator", why)
             end = self.closing_before(i)
-            opening = bool(OPENING.match(t))
+            opening = bool(OPENING.match(t)) and not _self_intro(t)
             if end and i > 0 and not THANKS_END.match(t) and not CLOSING.search(t):
                 mod = self.moderator_opening(i)
-                if mod >= 0.6 or self.clauses[i].question or MODERATOR_META.search(t):
+                follow_up = (self.clauses[i].question or self.question_ahead(i)) and not ACK.match(t)
+                if follow_up and not re.match(r"^(?:然后|但是|所以|而且|就是|因为)", t):
+                    # a question after a closing: the moderator asks, the same speaker answers
+                    if self.resume_after_question(i):
+                        self.add(i, end + mod, "moderator", "turn:moderator-follow-up")
+                elif mod >= 0.6 or MODERATOR_META.search(t):
                     self.add(i, end + mod, "moderator", "turn:moderator-after-closing")
-                    if self.clauses[i].question or (not ACK.match(t) and self.question_ahead(i)):
-                        self.resume_after_question(i)
                 elif opening:
                     self.add(i, end + 1.0, "panelist", "turn:next-speaker-opening", t[:16])
             elif opening and i > 0:
@@ -494,7 +528,7 @@ class _Segmenter:
                     return False
         return False
 
-    def resume_after_question(self, i: int) -> None:
+    def resume_after_question(self, i: int) -> bool:
         """After a follow-up question at i, the one asked answers at the next non-question."""
         k, seen_q, last_q = i, False, False
         while k < min(self.n, i + 8):
@@ -508,6 +542,8 @@ class _Segmenter:
             k += 1
         if seen_q and k < self.n and (ANSWER_OPENING.match(self.texts[k]) or re.match(r"^(?:我|这个|因为)", self.texts[k])):
             self.add(k, 2.0, "resume", "turn:answer", self.texts[k][:16])
+            return True
+        return False
 
     def audience(self) -> None:
         """Audience questions: after an invitation, or opened by 各位老师好 / 我想问一下."""
@@ -542,18 +578,40 @@ class _Segmenter:
                 starts.append(s)
                 self.add(s, 2.4, "audience", "turn:audience-question", self.texts[i][:16])
         for a in sorted(starts):
-            self.answer_after(a)
+            self.answer_after(a, self.audience_target(a, starts))
 
-    def answer_after(self, a: int) -> None:
+    def audience_target(self, a: int, starts: list[int]) -> str:
+        """A panelist the asker names (`我想问一下刘老师`): that one answers, after the question.
+
+        The hand-over inside the question proposes no turns of its own; openings and
+        self-introductions in the asker's first clauses (`我是来自北航的学生`) are the asker's.
+        """
+        end = min([s for s in starts if s > a] + [self.n, a + 15])
+        end = next((k + 1 for k in range(a, end) if AUDIENCE_END.search(self.texts[k])), end)  # the question ends
+        target = ""
+        for h in range(a, end):
+            if h in self.handovers and self.handovers[h][2] and not target:
+                rule, conf, name, title, cue = self.handovers[h]
+                target = self.roster.label(name, title)
+                self.cands = [c for c in self.cands if c.group != h]
+        self.cands = [
+            c for c in self.cands if not (a < c.clause <= a + 3 and c.hint in ("named", "panelist") and c.group == -1)
+        ]
+        return target
+
+    def answer_after(self, a: int, target: str = "") -> None:
         """The panel answers an audience question: at the first answer opening after it ends."""
         for k in range(a + 2, min(self.n, a + 200)):
             prev = self.clauses[k - 1]
             t = self.texts[k]
-            if AUDIENCE_INVITE.search(t) or AUDIENCE_START.match(t):
+            if AUDIENCE_INVITE.search(t) or (AUDIENCE_START.match(t) and k - a > 4):
                 return
             ended = prev.question or prev.sentence_end or AUDIENCE_END.search(prev.text)
             if ended and ANSWER_START.match(t):
-                self.add(k, 2.2, "answer", "turn:answer", t[:16])
+                if target:
+                    self.add(k, 2.4, "named", "turn:answer-to-named", f"{t[:16]} ({target} was asked)", target)
+                else:
+                    self.add(k, 2.2, "answer", "turn:answer", t[:16])
                 return
 
     def exchange(self, turns: list[Turn]) -> list[Turn]:
@@ -629,11 +687,21 @@ class _Segmenter:
 
     # -- choice and labels
     def choose(self) -> list[Candidate]:
+        """The best candidate per clause above ACCEPT; an unnamed opening right after a named
+        or ordered turn start is that speaker's first words, not another turn."""
         best: dict[int, Candidate] = {}
         for c in self.cands:
             if c.score >= ACCEPT and (c.clause not in best or c.score > best[c.clause].score):
                 best[c.clause] = c
-        return [best[i] for i in sorted(best)]
+        chosen = [best[i] for i in sorted(best)]
+        out: list[Candidate] = []
+        for c in chosen:
+            if c.hint == "panelist" and any(
+                p.hint in ("named", "order") and 0 < c.clause - p.clause <= 2 and p.score > c.score for p in out[-2:]
+            ):
+                continue
+            out.append(c)
+        return out
 
     def label(self, chosen: list[Candidate]) -> list[Turn]:
         """Who speaks each chosen turn, left to right, following the panel order.
