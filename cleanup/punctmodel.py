@@ -42,10 +42,12 @@ the stronger wins: ``？`` > ``。`` > ``，`` > ``、``.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
 import threading
+from collections import defaultdict
 from pathlib import Path
 
 MARKS: tuple[str, ...] = ("", "，", "。", "？", "、")
@@ -72,29 +74,32 @@ def is_cjk(ch: str) -> bool:
 
 _LATIN_CH = r"A-Za-z0-9Ａ-Ｚａ-ｚ０-９\u00C0-\u024F\u0370-\u03FF"
 _LATIN_WORD = rf"[{_LATIN_CH}]+(?:[_.+#/'\-][{_LATIN_CH}]+)*[+#%]*"
-_TOKEN_RE = re.compile(
-    rf"(?P<f>\[公式\])|(?P<l>{_LATIN_WORD}(?: {_LATIN_WORD})*)|(?P<s>\s+)|(?P<c>.)",
-    re.S,
-)
+_SPECIAL_RE = re.compile(rf"(\[公式\])|({_LATIN_WORD}(?: {_LATIN_WORD})*)|(\s+)")
+_NUMBER_RE = re.compile(r"[0-9０-９.%,+\-]+")
 
 # --------------------------------------------------------------------------- tokenisation
 
 
+def _char_kind(ch: str) -> str:
+    return "C" if ("\u4e00" <= ch <= "\u9fff" or is_cjk(ch)) else "S"
+
+
 def tokenize(text: str) -> list[tuple[int, int, str]]:
-    """Non-space tokens as ``(start, end, kind)``; kind: C (CJK), L (Latin), N (number), F, S."""
-    out = []
-    for m in _TOKEN_RE.finditer(text):
-        kind = m.lastgroup
-        if kind == "s":
-            continue
-        if kind == "l":
-            tok = m.group()
-            kind = "N" if all(ch.isdigit() or ch in ".%,+-" for ch in tok) else "L"
-        elif kind == "c":
-            kind = "C" if is_cjk(m.group()) else "S"
-        else:
-            kind = "F"
-        out.append((m.start(), m.end(), kind.upper()))
+    """Non-space tokens as ``(start, end, kind)``; kind: C (CJK), L (Latin), N (number),
+    F (``[公式]``), S (any other symbol)."""
+    out: list[tuple[int, int, str]] = []
+    pos = 0
+    for m in _SPECIAL_RE.finditer(text):
+        s, e = m.span()
+        if s > pos:
+            out.extend([(i, i + 1, _char_kind(text[i])) for i in range(pos, s)])
+        if m.lastindex == 1:
+            out.append((s, e, "F"))
+        elif m.lastindex == 2:
+            out.append((s, e, "N" if _NUMBER_RE.fullmatch(m.group()) else "L"))
+        pos = e
+    if pos < len(text):
+        out.extend([(i, i + 1, _char_kind(text[i])) for i in range(pos, len(text))])
     return out
 
 
@@ -122,35 +127,34 @@ def _class(u: str, kind: str) -> str:
     return u
 
 
-def _segment(text: str):
+def _words(text: str) -> list[tuple[str, int, int]]:
+    """jieba words (rjieba, no HMM) with char offsets, spaces left out."""
     import rjieba
 
-    ends: dict[int, tuple[str, int]] = {}
-    starts: dict[int, str] = {}
-    for w, s, e in rjieba.tokenize(text, hmm=False):
-        if w.isspace():
-            continue
-        ends[e] = (w, s)
-        starts[s] = w
-    return ends, starts
+    return [t for t in rjieba.tokenize(text, hmm=False) if not t[0].isspace()]
 
 
-def _features(text: str, toks: list[tuple[int, int, str]]) -> list[list[str]]:
-    n = len(toks)
+def _analyse(text: str, toks: list[tuple[int, int, str]]):
     units = [_unit(text, s, e, k) for s, e, k in toks]
-    cls = [_class(u, k[2]) for u, k in zip(units, toks, strict=False)]
+    cls = [_class(u, t[2]) for u, t in zip(units, toks, strict=True)]
+    return units, cls, _words(text)
+
+
+def _features(text: str, toks: list[tuple[int, int, str]], analysis=None) -> list[list[str]]:
+    n = len(toks)
+    units, cls, words = analysis or _analyse(text, toks)
     P = ["<s2>", "<s1>"]
     Q = ["</s1>", "</s2>", "</s3>"]
     c = P + cls + Q  # c[i+2] is token i
-    ends, starts = _segment(text)
+    ends = {e: w for w, s, e in words}
+    starts = {s: w for w, s, e in words}
 
     # word-level info per token: word ending at token end / starting at next token start
     wend = [None] * n
     wstart = [None] * n
     for i, (s, e, k) in enumerate(toks):
-        we = ends.get(e)
-        if we is not None:
-            w = we[0]
+        w = ends.get(e)
+        if w is not None:
             wend[i] = "<L>" if k == "L" else ("<N>" if k == "N" else w)
         ws = starts.get(s)
         if ws is not None:
@@ -351,17 +355,18 @@ def make_example(line: str):
 def sentence_features(sent: str) -> list[str]:
     """Features of one whole sentence (punctuation-free) for the question-vs-statement
     classifier, which decides ``？`` vs ``。`` once the CRF has found a sentence end."""
-    import rjieba
-
-    words = [w for w in rjieba.cut(sent, hmm=False) if not w.isspace()]
     toks = tokenize(sent)
-    if not toks or not words:
+    units, cls, words = _analyse(sent, toks)
+    return _sentence_feats(cls, [w for w, _, _ in words])
+
+
+def _sentence_feats(cls: list[str], words: list[str]) -> list[str]:
+    if not cls or not words:
         return ["b", "empty"]
-    units = [_class(_unit(sent, s, e, k), k) for s, e, k in toks]
     words = ["<L>" if w.isascii() and w[:1].isalpha() else w for w in words]
-    f = ["b", "c1=" + units[-1], "c2=" + "".join(units[-2:]), "c3=" + "".join(units[-3:])]
+    f = ["b", "c1=" + cls[-1], "c2=" + "".join(cls[-2:]), "c3=" + "".join(cls[-3:])]
     f += ["lw=" + words[-1], "lw2=" + "|".join(words[-2:]), "fw=" + words[0], "fw2=" + "|".join(words[:2])]
-    f.append(f"len={min(len(toks) // 8, 8)}")
+    f.append(f"len={min(len(cls) // 8, 8)}")
     n = len(words)
     for idx, w in enumerate(words):
         f.append("w=" + w)
@@ -449,7 +454,8 @@ class PunctuationModel:
         toks = tokenize(text)
         if not toks:
             return toks, []
-        feats = _features(text, toks)
+        analysis = _analyse(text, toks)
+        feats = _features(text, toks, analysis)
         labels = self._labels
         rest = labels[1:]
         bias = [self._bias[lab] for lab in labels]
@@ -468,10 +474,10 @@ class PunctuationModel:
                 else:
                     margs.append((p0, *[marginal(lab, i) for lab in rest]))
             if self._qtagger is not None and self._qweight > 0:
-                self._sentence_types(text, toks, margs)
+                self._sentence_types(toks, analysis, margs)
         return toks, margs
 
-    def _sentence_types(self, text, toks, margs) -> None:
+    def _sentence_types(self, toks, analysis, margs) -> None:
         """Re-split each candidate sentence end's P(end) into ？ and 。 with the sentence
         classifier, the sentence running from the previous likely end to this token."""
         labels = self._labels
@@ -479,17 +485,20 @@ class PunctuationModel:
             ip, iq = labels.index("PERIOD"), labels.index("QUESTION")
         except ValueError:
             return
+        _units, cls, words = analysis
+        wstarts = [s for _, s, _ in words]
         w = self._qweight
         q = self._qtagger
-        start = 0  # char offset where the current sentence starts
+        first = 0  # token index where the current sentence starts
         for i, m in enumerate(margs):
             if len(m) == 1:
                 continue
             pend = m[ip] + m[iq]
             if pend < 0.05:
                 continue
-            sent = text[start : toks[i][1]]
-            q.set([sentence_features(sent)])
+            lo = bisect.bisect_left(wstarts, toks[first][0])
+            hi = bisect.bisect_left(wstarts, toks[i][1])
+            q.set([_sentence_feats(cls[first : i + 1], [words[j][0] for j in range(lo, hi)])])
             pq = min(max(q.marginal("Q", 0), 1e-6), 1 - 1e-6)
             crf = min(max(m[iq] / pend, 1e-6), 1 - 1e-6)
             z = w * math.log(pq / (1 - pq)) + (1 - w) * math.log(crf / (1 - crf))
@@ -498,7 +507,9 @@ class PunctuationModel:
             m[iq], m[ip] = pend * share, pend * (1 - share)
             margs[i] = tuple(m)
             if pend > 0.5:
-                start = toks[i][1]
+                first = i + 1
+                if first >= len(toks):
+                    break
 
     def predict_proba(self, text: str) -> list[dict[str, float]]:
         """Per character: the posterior probability of each mark after it (sums to 1)."""
@@ -541,3 +552,98 @@ class PunctuationModel:
             margs_all.extend(margs)
             start = end
         return toks_all, margs_all
+
+
+# --------------------------------------------------------------------------- evaluation
+# Used by scripts/train_punct.py and available to `cleanup eval punct`.
+
+SPLIT_FILE = MODELS_DIR / "punct_split.json"
+
+
+def read_corpus_lines(root: str | Path, files: list[str], only_finished: bool = True) -> list[tuple[str, str]]:
+    """(file, line) for the paragraph lines of corpus files (``folder/name.txt`` relative to
+    ``root``); with ``only_finished`` only lines that end in sentence punctuation."""
+    root = Path(root)
+    out = []
+    for rel in files:
+        for line in (root / rel).read_text("utf-8").splitlines():
+            line = line.strip()
+            if line and (not only_finished or ends_sentence(line)):
+                out.append((rel, line))
+    return out
+
+
+def held_out_lines(root: str | Path, part: str = "test") -> list[str]:
+    """The finished paragraph lines of one part (train/dev/test/spoken) of the fixed split."""
+    split = json.loads(SPLIT_FILE.read_text("utf-8"))
+    return [line for _, line in read_corpus_lines(root, split[part])]
+
+
+_GROUPS = (
+    ("，", {"，"}),
+    ("。", {"。"}),
+    ("？", {"？"}),
+    ("、", {"、"}),
+    ("end(。？)", {"。", "？"}),
+    ("any", {"，", "。", "？", "、"}),
+)
+
+
+def collect(model: PunctuationModel, lines: list[str]) -> list[tuple[list[str], list[dict]]]:
+    """Gold marks and the model's per-character distributions, for scoring many decision
+    rules without re-running the model."""
+    out = []
+    for line in lines:
+        text, gold = strip_punctuation(line)
+        out.append((gold, model.predict_proba(text)))
+    return out
+
+
+def decide(dist: dict, bias: dict) -> str:
+    if len(dist) == 1:
+        return ""
+    return max(dist, key=lambda m: math.log(dist[m] + 1e-12) + bias.get(LABEL_OF_MARK[m], 0.0))
+
+
+def score(collected, bias: dict | None = None) -> dict:
+    """Per-mark P/R/F1 over character positions, plus merged sentence-end and any-mark."""
+    bias = bias or {}
+    tp, fp, fn = defaultdict(int), defaultdict(int), defaultdict(int)
+    for gold, dists in collected:
+        for g, d in zip(gold, dists, strict=False):
+            p = decide(d, bias)
+            if not g and not p:
+                continue
+            for name, gset in _GROUPS:
+                gi, pi = g in gset, p in gset
+                if gi and pi:
+                    tp[name] += 1
+                elif pi:
+                    fp[name] += 1
+                elif gi:
+                    fn[name] += 1
+    res = {}
+    for name, _ in _GROUPS:
+        p = tp[name] / (tp[name] + fp[name]) if tp[name] + fp[name] else 0.0
+        r = tp[name] / (tp[name] + fn[name]) if tp[name] + fn[name] else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        res[name] = {"P": p, "R": r, "F1": f, "support": tp[name] + fn[name]}
+    return res
+
+
+def evaluate(model: PunctuationModel, lines: list[str]) -> dict:
+    """Score the model's own decisions (its stored biases) on punctuated lines."""
+    return score(collect(model, lines), model._bias)
+
+
+def objective(res: dict) -> float:
+    return (res["，"]["F1"] + res["end(。？)"]["F1"] + res["？"]["F1"]) / 3
+
+
+def print_table(title: str, res: dict, marks=None) -> None:
+    print(f"\n{title}")
+    print(f"  {'mark':<10}{'P':>7}{'R':>7}{'F1':>7}{'support':>9}")
+    for name, r in res.items():
+        if marks and name not in marks:
+            continue
+        print(f"  {name:<10}{r['P']:>7.3f}{r['R']:>7.3f}{r['F1']:>7.3f}{r['support']:>9}")

@@ -29,7 +29,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
+import multiprocessing
 import os
 import random
 import sys
@@ -119,109 +119,32 @@ def make_split(root: Path) -> dict:
     }
 
 
-def read_lines(root: Path, files: list[str], only_finished: bool = True) -> list[tuple[str, str]]:
-    out = []
-    for rel in files:
-        for line in (root / rel).read_text("utf-8").splitlines():
-            line = line.strip()
-            if line and (not only_finished or pm.ends_sentence(line)):
-                out.append((rel, line))
-    return out
-
-
 # --------------------------------------------------------------------------- evaluation
-
-
-_GROUPS = (
-    ("，", {"，"}),
-    ("。", {"。"}),
-    ("？", {"？"}),
-    ("、", {"、"}),
-    ("end(。？)", {"。", "？"}),
-    ("any", {"，", "。", "？", "、"}),
-)
-
-
-def collect(model: pm.PunctuationModel, lines: list[str]) -> list[tuple[list[str], list[dict]]]:
-    """Gold marks and the model's per-character distributions, for scoring many decision
-    rules without re-running the model."""
-    out = []
-    for line in lines:
-        text, gold = pm.strip_punctuation(line)
-        out.append((gold, model.predict_proba(text)))
-    return out
-
-
-def decide(dist: dict, bias: dict) -> str:
-    if len(dist) == 1:
-        return ""
-    return max(dist, key=lambda m: math.log(dist[m] + 1e-12) + bias.get(pm.LABEL_OF_MARK[m], 0.0))
-
-
-def score(collected, bias: dict | None = None) -> dict:
-    """Per-mark P/R/F1 over character positions, plus merged sentence-end and any-mark."""
-    bias = bias or {}
-    tp, fp, fn = defaultdict(int), defaultdict(int), defaultdict(int)
-    for gold, dists in collected:
-        for g, d in zip(gold, dists, strict=False):
-            p = decide(d, bias)
-            if not g and not p:
-                continue
-            for name, gset in _GROUPS:
-                gi, pi = g in gset, p in gset
-                if gi and pi:
-                    tp[name] += 1
-                elif pi:
-                    fp[name] += 1
-                elif gi:
-                    fn[name] += 1
-    res = {}
-    for name, _ in _GROUPS:
-        p = tp[name] / (tp[name] + fp[name]) if tp[name] + fp[name] else 0.0
-        r = tp[name] / (tp[name] + fn[name]) if tp[name] + fn[name] else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
-        res[name] = {"P": p, "R": r, "F1": f, "support": tp[name] + fn[name]}
-    return res
-
-
-def evaluate(model: pm.PunctuationModel, lines: list[str]) -> dict:
-    """Score the model's own decisions (its stored biases) on punctuated lines."""
-    return score(collect(model, lines), model._bias)
-
-
-def objective(res: dict) -> float:
-    return (res["，"]["F1"] + res["end(。？)"]["F1"] + res["？"]["F1"]) / 3
-
-
-def print_table(title: str, res: dict, marks=None) -> None:
-    print(f"\n{title}")
-    print(f"  {'mark':<10}{'P':>7}{'R':>7}{'F1':>7}{'support':>9}")
-    for name, r in res.items():
-        if marks and name not in marks:
-            continue
-        print(f"  {name:<10}{r['P']:>7.3f}{r['R']:>7.3f}{r['F1']:>7.3f}{r['support']:>9}")
 
 
 def tune_bias(collected, labels) -> tuple[dict, float]:
     """Coordinate search for per-label log-biases maximising mean F1 of ，/end/？ on dev."""
     grid = [-1.0, -0.5, -0.25, 0.0, 0.25, 0.5, 1.0, 1.5]
     bias = {lab: 0.0 for lab in labels}
-    best = objective(score(collected, bias))
+    best = pm.objective(pm.score(collected, bias))
     for _round in range(2):
         for lab in ("COMMA", "PERIOD", "QUESTION", "ENUM"):
             if lab not in bias:
                 continue
             for v in grid:
                 cand = dict(bias, **{lab: v})
-                s = objective(score(collected, cand))
+                s = pm.objective(pm.score(collected, cand))
                 if s > best + 1e-4:
                     best, bias = s, cand
     return bias, best
 
 
 def train_question_model(lines: list[str], path: Path, c2: float = 0.1) -> int:
+    """Question-vs-statement classifier over gold sentences (crfsuite on 1-item sequences
+    = multinomial logistic regression)."""
     import pycrfsuite
 
+    t0 = time.time()
     trainer = pycrfsuite.Trainer(verbose=False)
     n = 0
     for line in lines:
@@ -229,7 +152,10 @@ def train_question_model(lines: list[str], path: Path, c2: float = 0.1) -> int:
             trainer.append([feats], [lab])
             n += 1
     trainer.set_params({"c1": 0.0, "c2": c2, "max_iterations": 100, "feature.minfreq": 2})
-    trainer.train(str(path))
+    tmp = path.with_suffix(".tmp")
+    trainer.train(str(tmp))
+    tmp.replace(path)
+    print(f"question classifier: {n} sentences, {time.time() - t0:.1f}s", flush=True)
     return n
 
 
@@ -267,9 +193,9 @@ def main(argv=None) -> int:
     for k in ("train", "dev", "test", "spoken"):
         print(f"  {k:<7}{len(split[k]):>5} files")
 
-    dev = [line for _, line in read_lines(root, split["dev"])]
-    test = [line for _, line in read_lines(root, split["test"])]
-    spoken = [line for _, line in read_lines(root, split["spoken"])]
+    dev = [line for _, line in pm.read_corpus_lines(root, split["dev"])]
+    test = [line for _, line in pm.read_corpus_lines(root, split["test"])]
+    spoken = [line for _, line in pm.read_corpus_lines(root, split["spoken"])]
     out = Path(args.out)
 
     if not args.eval_only:
@@ -277,7 +203,7 @@ def main(argv=None) -> int:
 
         rng = random.Random(SEED)
         train_files = split["train"] + (split["spoken"] if args.with_spoken else [])
-        train = read_lines(root, train_files)
+        train = pm.read_corpus_lines(root, train_files)
         rng.shuffle(train)
         total = sum(len(line) for _, line in train)
         kept, size = [], 0
@@ -287,6 +213,14 @@ def main(argv=None) -> int:
             kept.append(line)
             size += len(line)
         print(f"train: {len(kept)} of {len(train)} lines, {size:,} of {total:,} chars")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        qpath = pm.question_model_path(out)
+        qproc = None
+        if args.no_question_model:
+            qpath.unlink(missing_ok=True)
+        else:  # the sentence classifier trains on the other core meanwhile
+            qproc = multiprocessing.get_context("fork").Process(target=train_question_model, args=(kept, qpath))
+            qproc.start()
         t0 = time.time()
         trainer = pycrfsuite.Trainer(verbose=False)
         nq = 0
@@ -309,18 +243,16 @@ def main(argv=None) -> int:
             }
         )
         t0 = time.time()
-        out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp")
         trainer.train(str(tmp))
         tmp.replace(out)
         print(f"trained in {time.time() - t0:.1f}s -> {out} ({out.stat().st_size / 1e6:.2f} MB)")
-        qpath = pm.question_model_path(out)
-        if args.no_question_model:
-            qpath.unlink(missing_ok=True)
-        else:
-            t0 = time.time()
-            n = train_question_model(kept, qpath)
-            print(f"question classifier: {n} sentences, {time.time() - t0:.1f}s -> {qpath.name}")
+        if qproc is not None:
+            qproc.join()
+            if qproc.exitcode != 0:
+                print("question classifier training failed", file=sys.stderr)
+                return 1
+            print(f"question classifier -> {qpath.name} ({qpath.stat().st_size / 1e6:.2f} MB)")
         pm.PunctuationModel._cache.pop(str(out.resolve()), None)
         out.with_suffix(".json").unlink(missing_ok=True)
         model = pm.PunctuationModel.load(out)
@@ -329,14 +261,14 @@ def main(argv=None) -> int:
             best = -1.0
             for w in (0.0, 0.5, 0.75, 1.0):
                 model._qweight = w
-                s = objective(score(collect(model, dev)))
+                s = pm.objective(pm.score(pm.collect(model, dev)))
                 print(f"  dev objective with qweight={w}: {s:.4f}")
                 if s > best + 1e-4:
                     best, qweight = s, w
         model._qweight = qweight
         bias = {}
         if not args.no_tune:
-            bias, best = tune_bias(collect(model, dev), model._labels)
+            bias, best = tune_bias(pm.collect(model, dev), model._labels)
             print(f"  dev objective with biases {bias}: {best:.4f}")
         meta = {
             "labels": dict(zip(pm._LABELS, pm.MARKS, strict=False)),
@@ -352,11 +284,11 @@ def main(argv=None) -> int:
 
     pm.PunctuationModel._cache.pop(str(out.resolve()), None)
     model = pm.PunctuationModel.load(out)
-    print_table(f"dev ({len(dev)} lines)", evaluate(model, dev))
-    print_table(f"TEST held-out ({len(test)} lines, {sum(map(len, test)):,} chars)", evaluate(model, test))
-    print_table(
+    pm.print_table(f"dev ({len(dev)} lines)", pm.evaluate(model, dev))
+    pm.print_table(f"TEST held-out ({len(test)} lines, {sum(map(len, test)):,} chars)", pm.evaluate(model, test))
+    pm.print_table(
         f"spoken: hf-course-subtitles-zh ({len(spoken)} lines; sentence ends only)",
-        evaluate(model, spoken),
+        pm.evaluate(model, spoken),
         marks={"。", "？", "end(。？)"},
     )
     return 0
