@@ -172,8 +172,8 @@ def test_review_the_sample_by_click_and_keyboard_then_apply(browser, sample_outp
     show(browser, browser.find_element("id", f"e-{proposal.id}")).click()
     browser.save_screenshot(str(SCREENSHOT))
 
-    # download (the exported JSON is also on the page), then cleanup apply
-    browser.find_element("id", "download").click()
+    # download by keyboard (the exported JSON is also on the page), then cleanup apply
+    press(browser, "d")
     downloaded = wait_for_download(browser.downloads, f"{stem}.decisions.json")
     data = json.loads(downloaded.read_text(encoding="utf-8"))
     assert data["source_sha256"] == doc.source.sha256
@@ -182,6 +182,12 @@ def test_review_the_sample_by_click_and_keyboard_then_apply(browser, sample_outp
         key=lambda d: [e.id for e in doc.edits].index(d[0]),
     )
     assert json.loads(browser.find_element("id", "export-text").get_attribute("value")) == data
+    browser.find_element("id", "copy").click()
+    time.sleep(0.2)
+    assert (
+        "copied 3 decisions" in browser.find_element("id", "msg").text
+        or "copy" in browser.find_element("id", "msg").text
+    )
 
     result = cleanup("apply", str(out / f"{stem}.edits.json"), "--decisions", str(downloaded))
     assert result.returncode == 0, result.stderr
@@ -222,7 +228,7 @@ def test_markup_in_a_transcript_runs_nothing(browser, tmp_path):
         assert browser.find_elements("css selector", f"#text {tag}") == []
     text = browser.find_element("id", "text").text
     assert "<script>window.pwned = 1</script>" in text and "onerror" in text
-    # the page still works: accept everything high-confidence
+    # the page still works: accept everything high-confidence (click; A is the key)
     browser.find_element("id", "accept-high").click()
     assert int(browser.find_element("id", "c-decided").text) > 0
     assert browser.execute_script("return window.pwned === undefined")
