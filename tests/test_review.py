@@ -319,15 +319,18 @@ def test_cli_apply_errors_are_one_line(reviewed, tmp_path):
 
 def test_cli_learn_shows_a_diff_and_writes_only_with_write(reviewed):
     tmp_path, out, glossary = reviewed
-    into = tmp_path / "learned.yaml"
+    into = tmp_path / "talks" / "talk.yaml"
     args = ["glossary", "learn", str(out / "talk.decisions.json"), "--into", str(into), "--glossary", str(glossary)]
     dry = cleanup(*args)
     assert dry.returncode == 0, dry.stderr
-    assert "+  variants: [Zorbex]" in dry.stdout and "forbid_near" in dry.stdout and "--write" in dry.stdout
+    assert "+    variants: [Zorbex]\n" in dry.stdout and "--write" in dry.stdout
+    # the rejected place is told apart from the kept one nearby by the word before it
+    assert "+  variants: [{text: Zorb Lax, forbid_near: [用Zorb Lax]}]\n" in dry.stdout
     assert not into.exists() and "forbid_near" not in glossary.read_text(encoding="utf-8")
     wet = cleanup(*args, "--write")
     assert wet.returncode == 0, wet.stderr
     assert glossary.read_text(encoding="utf-8").startswith("# private pack\n- term: Zorblax\n  variants: [{text: Zorb")
+    assert into.read_text(encoding="utf-8").startswith("# Talk overlay")
     again = pipeline.run(Source.read(tmp_path / "talk.txt"), Context([glossary, into]), ["glossary"])
     assert again.text == "我们用Zorb Lax做实验，Zorblax很好。然后Zorblax也出现了。"
 
