@@ -401,3 +401,59 @@ def test_another_panel_in_another_style():
         assert any(abs(s - p) <= 2 for s in starts), f"no paragraph starts at {snippet!r}"
         pos = p + 1
     assert {label for label, _ in paragraphs(md)} == {lab for lab, _ in OTHER_PANEL_TURNS}
+
+
+# A panel with almost no names handed over: the moderator introduces three guests, asks them to
+# answer 按照刚才介绍的顺序, then follows up (我想追问一下) on what one of them said.
+THIRD_PANEL = """# 2024北京智源大会-大模型产业 - P7：圆桌对话 - 智源社区
+
+好，那我们进入今天的圆桌环节，今天我们请到了清华大学的陈立老师，上海人工智能实验室的周海博士，还有百川智能的孙宇总，那我们就按照刚才介绍的顺序，每个人先讲一讲，您觉得今年大模型最大的变化是什么，
+
+好谢谢主持人的问题，我觉得今年最大的变化是这个推理能力，就是大家不再只是比拼参数规模了，而是开始关注这个推理时的计算，这个是一个很大的转变，我就说这么多，
+
+谢谢，那我补充一点，我觉得另外一个变化是开源，开源模型的能力已经非常接近闭源了，这对整个生态是非常好的，
+
+对，我从产业的角度来看，最大的变化是落地，客户不再问你模型有多大，而是问你能解决什么问题，能带来多少收入，这是我的一个观察，
+
+好，非常感谢三位，那刚才陈老师提到推理，我想追问一下，您觉得推理时计算会不会取代预训练的scaling，我觉得不会取代，它们是互补的，预训练决定了这个上限，推理时计算是把这个上限发挥出来，
+
+明白，周博士您同意吗，我基本同意，但是我想补充一点，就是这个数据，高质量的数据越来越少了，所以预训练的scaling可能会放缓，
+
+好，谢谢周博士，我们今天时间有限，就到这里，谢谢三位嘉宾，谢谢大家。
+"""
+
+THIRD_PANEL_TURNS = [
+    ("主持人", "好，那我们进入今天的圆桌环节"),
+    ("陈老师", "谢谢主持人的问题"),
+    ("周博士", "那我补充一点"),
+    ("孙总", "我从产业的角度来看"),
+    ("主持人", "好，非常感谢三位"),
+    ("陈老师", "我觉得不会取代"),
+    ("主持人", "明白，周博士您同意吗"),
+    ("周博士", "我基本同意"),
+    ("主持人", "我们今天时间有限"),
+]
+
+
+def check_turns(md: str, expected: list[tuple[str, str]]) -> None:
+    text, who, starts = letters_with_labels(md)
+    pos = 0
+    for label, snippet in expected:
+        p = text.find(evaluate.letters(snippet), pos)
+        assert p >= 0, snippet
+        assert who[p + len(evaluate.letters(snippet)) - 1] == label, f"{snippet!r}: {who[p + 3]} instead of {label}"
+        assert any(abs(s - p) <= 3 for s in starts), f"no paragraph starts at {snippet!r}"
+        pos = p + 1
+    assert {label for label, _ in paragraphs(md)} == {lab for lab, _ in expected}
+
+
+def test_a_panel_answering_in_the_introduced_order():
+    md = run(THIRD_PANEL).text
+    assert_layout(md)
+    check_turns(md, THIRD_PANEL_TURNS)
+
+
+def test_the_same_text_without_a_panel_title_is_still_a_panel():
+    """Introductions, 谢谢主持人的问题 and an order cue are signs enough without 圆桌 in the title."""
+    md = run(THIRD_PANEL.replace("P7：圆桌对话", "P7：报告")).text
+    assert len({label for label, _ in paragraphs(md)}) == 4

@@ -57,28 +57,29 @@ OPINION = r"(?:看法|观点|想法|见解|补充|高见|意见|评论|体会|�
 # What surrounds a name in a clause that hands the floor to that speaker.
 HANDOVER_AFTER = [
     (0.95, re.compile(rf"^(?:这边|那边)?(?:有(?:什么|啥|没有什么|没有)?|还有(?:什么)?|对此有什么|怎么)?{OPINION}")),
-    (0.9, re.compile(r"^[，,]?\s*(?:您|你)(?:的看法|怎么看|怎么想|觉得|认为|来|先来|说|讲|谈|这边|有什么|对这个|是怎么|有没有)")),
-    (0.85, re.compile(r"^(?:先来|来说|来讲|来谈|来回答|来吧|您请|请|开始|怎么看|的看法(?:呢|是什么|如何|怎么样)|的观点(?:呢|是什么)|呢$|有没有试过|有没有(?:做|研究)过)")),
+    (0.9, re.compile(r"^[，,]?\s*(?:您|你)(?:的看法|怎么看|怎么想|觉得|认为|来|先来|说|讲|谈|这边|有什么|对这个|是怎么|有没有|要不要|同意)")),
+    (0.85, re.compile(r"^(?:先来|来说|来讲|来谈|来回答|来吧|您请|请|开始|怎么看|的看法(?:呢|是什么|如何|怎么样)|的观点(?:呢|是什么)|(?:这边|那边)?呢$|有没有试过|有没有(?:做|研究)过)")),
 ]
 HANDOVER_BEFORE = re.compile(r"(?:请|有请|邀请|让|交给|轮到|我们请|听听|问问|问一下|从|要不)$")
 NAMELESS_HANDOVER = re.compile(r"从(?:[^，。老]{0,3})?老师开始|请(?:这位|那位)?老师(?:先)?(?:来|谈|说)")
 ORDER_CUE = re.compile(r"按(?:照)?.{0,6}顺序|反过来|倒过来|倒序|反着来|换个顺序|轮流|依次")
 REVERSE_CUE = re.compile(r"反过来|倒过来|倒序|反着")
 CLOSING = re.compile(
-    r"(这(?:就)?是我(?:的)?(?:一个|一点|一些|个人的?)?(?:粗浅的|简单的|不成熟的|初步的)?(?:看法|观点|想法|经验|理解|认识|思考|体会)|我的.{0,6}(?:看法|观点)就是这些|不是结论|我就(?:这些|先说这些|说这么多|说到这|讲这么多|讲到这|补充这些)|"
+    r"(这(?:就)?是我(?:的)?(?:一个|一点|一些|个人的?)?(?:粗浅的|简单的|不成熟的|初步的)?(?:看法|观点|想法|经验|理解|认识|思考|体会|观察)|我的.{0,6}(?:看法|观点)就是这些|不是结论|我就(?:这些|先说这些|说这么多|说到这|讲这么多|讲到这|补充这些)|"
     r"我先(?:说|讲)(?:这么多|到这)|就(?:说|讲)到这(?:里|儿)?|基本上就是.{0,12}(?:看法|观点)|以上是我的|以上就是|谢谢大家|我的看法就是这样|大概(?:就)?是这样|我就先到这|抛砖引玉)"
 )
 THANKS_END = re.compile(r"^(?:对|好|嗯|是|行)*\s*谢谢(?:大家)?$")
 ACK = re.compile(r"^(?:好的|好|明白|对|嗯|OK|ok|行|谢谢|感谢|非常感谢|非常好|很好|是的|对对)+$")
 STRONG_ACK = re.compile(
-    r"^(?:好的明白|明白明白|明白|好的好的|好的谢谢|好谢谢|非常感谢|感谢|谢谢[^，]{0,6}(?:老师|分享|回答|各位|嘉宾|总))|^(?:好|好的)?[，, ]?谢谢各位"
+    r"^(?:好的明白|明白明白|明白|好的好的|好的谢谢|好谢谢|非常感谢|感谢|谢谢[^，]{0,6}(?:老师|分享|回答|各位|嘉宾|总|博士))(?!的问题|的提问)"
+    r"|^(?:好|好的)?[，, ]?谢谢各位|^(?:好|好的)?[，, ]?(?:非常)?感谢(?:[一二两三四五六几]位|各位)"
 )
 ACK_COMMENT = re.compile(
     r"(很有意思|很有启发|非常有意思|比较犀利|很精彩|非常精彩|很有道理|很好的观点|有意思的观点|很有启发性|都很有启发|也谢谢这个问题|谢谢(?:您的|这个)问题|好问题)"
 )
 # The next panelist's first words.
 OPENING = re.compile(
-    r"^(?:谢谢主持人|感谢主持人|好(?:的)?(?:这个)?我(?:也)?(?:是|来|说|谈|讲|觉得)|我(?:也)?(?:来)?(?:说|谈|讲)(?:一下|一点|两句|几句)(?:我的?)?(?:看法|认识|想法|理解|观点)?|"
+    r"^(?:(?:那|好|对|嗯|行)的?[，, ]?)?(?:我从.{1,8}(?:角度|方面|视角)|(?:好|对|嗯)?的?[，, ]?(?:谢谢|感谢)(?:主持人|[^，]{1,3}(?:老师|总|博士|教授))?的(?:问题|提问)|(?:好|对)?[，, ]?谢谢主持人|感谢主持人|好(?:的)?(?:这个)?我(?:也)?(?:是|来|说|谈|讲|觉得)|我(?:也)?(?:来)?(?:说|谈|讲)(?:一下|一点|两句|几句)(?:我的?)?(?:看法|认识|想法|理解|观点)?|"
     r"我(?:也)?(?:要)?谈谈|我(?:来)?补充|我来(?:回答|说|讲|谈)|我简单(?:说|讲|回答|插|补充)|我(?:就)?(?:多|再)说一句|我就简单|我的看法是|我觉得这个问题|"
     r"这个问题我|行 ?没问题|对那我回答|那我回答|我回答一下|我(?:也)?不是(?:这个|这方面|相关)|其实我也不是|刚(?:才|刚)?.{0,8}(?:老师|几位).{0,6}(?:分享|说|讲|提到)|前面几位|"
     r"(?:大家|各位)(?:好|下午好|上午好|晚上好)$|我是来自)"
@@ -88,13 +89,16 @@ MIC = re.compile(r"(话筒|麦克风|递|那位|这位|后面那|前面那|^哦|
 AUDIENCE_START = re.compile(r"(^各位老师好|^(?:各位)?老师(?:们)?(?:好|您好)|^(?:嘉宾|专家)们?好|我想问(?:一下)?|我有(?:一|两|几)?个问题|想请教|^请问|我的问题是)")
 AUDIENCE_END = re.compile(r"(简单回答一下|回答一下就行|这是第一个问题|就这个问题|谢谢$|这是我的问题|我的问题就是这个)")
 MODERATOR_META = re.compile(
-    r"(时间(?:也)?差不多了|时间还有|(?:由于|因为)?时间关系|再次感谢|圆桌(?:论坛)?就到这|还有(?:\d+|几|[一二三四五十]+)分钟|最后一个问题|(?:我们|那)的?第[一二三四五]个问题|下一个问题|我们(?:还)?准备了|今天的圆桌|线下(?:可以)?(?:交流|讨论))"
+    r"(时间(?:也)?差不多了|时间还有|时间有限|(?:由于|因为)?时间关系|就到这里|再次感谢|圆桌(?:论坛)?就到这|还有(?:\d+|几|[一二三四五十]+)分钟|最后一个问题|(?:我们|那)的?第[一二三四五]个问题|下一个问题|我们(?:还)?准备了|今天的圆桌|线下(?:可以)?(?:交流|讨论))"
 )
+# 您觉得…会不会…: a question put to someone, whatever the ASR marked at its end
+ASKED = re.compile(r"^(?:那)?(?:您|你)(?:觉得|认为|看)[^，]*(?:会不会|是不是|能不能|有没有|要不要|可不可以|什么|怎么|多少|哪)")
 QUESTION_END = re.compile(r"(吗|呢|是吧|对吧|对不对|是不是|有没有|怎么看|什么样|为什么|怎么样|哪)$")
 ANSWER_START = re.compile(
     r"^(?:其实我也不是|我(?:也)?不是(?:这个|这方面|相关)|我(?:总)?觉得这(?:是|个问题)|我理解(?:您|你)|这个问题我|我(?:来|先)?回答|对那我回答|那我回答|我简单回答|我试着回答|"
     r"谢谢(?:您的|你的|这位)?(?:老师的|同学的)?问题|好问题|(?:好)?这个问题(?:非常|很|特别)好|这是个好问题)"
 )
+FOLLOW_UP = re.compile(r"追问|再问(?:一下|一个)|接着(?:刚才的?|这个)?问")
 ANOTHER_VOICE = re.compile(r"^(?:我(?:就)?(?:多|再)说一句|我(?:来)?补充|我(?:就)?简单插|我也(?:说|谈|讲)|我也回答)")
 ASKER_REQUEST = re.compile(r"^(?:感谢您|谢谢您)?[，,]?(?:您能(?:不能)?(?:再)?|您(?:用)?一句话|您(?:再)?(?:重复|总结|说一下|简单说)|能不能请您)")
 CONFIRM_TAG = re.compile(r"(?:是吧|对吧)$")
@@ -164,9 +168,9 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
                 prev = c.label
         turns = _apply_overrides(turns, clauses, overlay, doc)
     elif clauses:
-        turns = segment(clauses, overlay)
+        title = text[title_start:title_end] if title_end else ""
+        turns = segment(clauses, overlay, title)
         if not turns:
-            title = text[title_start:title_end] if title_end else ""
             turns = [Turn(0, _solo_label(title, overlay), "turn:single-speaker", 0.9, "no hand-over cues: one speaker")]
         turns = _apply_overrides(turns, clauses, overlay, doc)
         turns = _paragraphs(_merge(turns), clauses, text)
@@ -213,7 +217,7 @@ def _clauses(text: str, body_start: int) -> list[Clause]:
     for c, nxt in zip(out, out[1:] + [None]):
         gap = text[c.end : nxt.start if nxt else len(text)]
         c.sentence_end = nxt is None or any(ch in END_MARKS for ch in gap)
-        c.question = "？" in gap or "?" in gap or bool(QUESTION_END.search(c.text))
+        c.question = "？" in gap or "?" in gap or bool(QUESTION_END.search(c.text)) or bool(ASKED.search(c.text))
     return out
 
 
@@ -285,7 +289,7 @@ def _roster(clauses: list[Clause], overlay: dict) -> Roster:
         if intro := _self_intro(c.text):
             evidence[intro[0]] += 1
             given.setdefault(intro[0], set()).add(intro)
-        found = _handover(c.text, clauses[i + 1].text if i + 1 < len(clauses) else "")
+        found = _handover(c.text, clauses[i + 1].text if i + 1 < len(clauses) else "", c.question)
         if found and found[2]:
             evidence[found[2][0]] += 2  # the moderator's hand-over is the best evidence
     groups: dict[str, list[str]] = {}
@@ -343,7 +347,7 @@ def _speakers_section(overlay: dict) -> dict:
 # ----------------------------------------------------------------------- cues
 
 
-def _handover(clause: str, nxt: str = "") -> tuple[str, float, str, str, str] | None:
+def _handover(clause: str, nxt: str = "", question: bool = False) -> tuple[str, float, str, str, str] | None:
     """(rule, confidence, name, title, cue) when this clause gives the floor to a named speaker.
 
     `name` is "" for a hand-over whose name the ASR lost (`从老师开始`).
@@ -362,6 +366,8 @@ def _handover(clause: str, nxt: str = "") -> tuple[str, float, str, str, str] | 
         for conf, pattern in HANDOVER_AFTER:
             if pattern.search(after):
                 return "turn:handover-name", conf, name, title, clause[s:][:16]
+        if question and re.match(r"^[，, ]?(?:这边|那边)?(?:您|你)", after) and len(before) <= 6:
+            return "turn:handover-name", 0.85, name, title, clause[s:][:16]  # 周博士您同意吗？
         if not after.strip() and len(before) <= 4 and re.match(r"^(?:您|你)", nxt):
             return "turn:handover-name", 0.85, name, title, clause[s:] + "，" + nxt[:8]
         if not before.strip(" 对好那嗯") and not after.strip():
@@ -382,8 +388,9 @@ class _Segmenter:
         self.cands: list[Candidate] = []
         self.handovers: dict[int, tuple] = {}
         self.anchors: list[int] = []
+        self.pending: list[tuple[int, float, str, int]] = []
         for i, t in enumerate(self.texts):
-            found = _handover(t, self.texts[i + 1] if i + 1 < self.n else "")
+            found = _handover(t, self.texts[i + 1] if i + 1 < self.n else "", clauses[i].question)
             if found:
                 self.handovers[i] = found
 
@@ -429,6 +436,20 @@ class _Segmenter:
         if 0 <= i < self.n:
             self.cands.append(Candidate(i, score, hint, rule, note or self.text(i)[:16], name, group))
 
+    def moderator_before(self, h: int, base: float, rule: str = "", group: int = -1) -> None:
+        """The moderator speaks up to clause h: where that turn starts is settled once every
+        other cue has proposed its turns (see `settle_moderators`)."""
+        self.pending.append((h, base, rule, group))
+
+    def settle_moderators(self) -> None:
+        groups = {c.group for c in self.cands}
+        self.anchors = sorted({c.clause for c in self.cands if c.hint != "moderator" and c.score >= 2.0})
+        for h, base, rule, group in self.pending:
+            if group >= 0 and group not in groups:
+                continue  # the hand-over was an asker's (`我想问一下刘老师`): no moderator here
+            j, score, why = self.moderator_start(h)
+            self.add(j, base + min(score, 2.0), "moderator", rule or why, self.text(j)[:16], group=group)
+
     def moderator_start(self, h: int) -> tuple[int, float, str]:
         """Where the moderator's turn that ends in clause h (a hand-over, a new round) starts.
 
@@ -470,10 +491,9 @@ class _Segmenter:
             label = self.roster.label(name, title) if name else ""
             self.add(k, 1.8 if bare else 3.0, "named" if name else "order", rule, cue, label, group=h)
             if bare:
-                j, score, why = h, 1.0, "turn:moderator-bare-name"
+                self.add(h, 2.5, "moderator", "turn:moderator-bare-name", self.text(h)[:16], group=h)
             else:
-                j, score, why = self.moderator_start(h)
-            self.add(j, 1.5 + min(score, 2.0), "moderator", why, self.text(j)[:16], group=h)
+                self.moderator_before(h, 1.5, group=h)
         for i in range(n):
             t = self.texts[i]
             if name := _self_intro(t):
@@ -481,13 +501,15 @@ class _Segmenter:
                 self.add(s, 2.6, "named", "turn:self-introduction", t[:20], self.roster.label(name))
             if ORDER_CUE.search(t) and not any(h in targets for h in range(i, i + 4)):
                 k = i + 1
+                q = next((q for q in range(i, min(n - 1, i + 8)) if self.clauses[q].question), None)
+                if q is not None and not any(OPENING.match(self.texts[m]) for m in range(i + 1, q + 1)):
+                    k = q + 1  # 按顺序，每个人讲一讲，您觉得…是什么？ — the first answer follows the question
                 while k < n - 1 and (ACK.match(self.texts[k]) or ORDER_CUE.search(self.texts[k]) or len(self.texts[k]) <= 1):
                     if ACK.match(self.texts[k]) and (OPENING.match(self.texts[k + 1]) or self.texts[k + 1].startswith("没问题")):
                         break  # 行，没问题: the acknowledgement opens the answer
                     k += 1
                 self.add(k, 2.6, "order", "turn:panel-order", t[:16])
-                j, score, why = self.moderator_start(i)
-                self.add(j, 1.5 + min(score, 2.0), "moderator", why)
+                self.moderator_before(i, 1.5)
             end = self.closing_before(i)
             opening = bool(OPENING.match(t)) and not _self_intro(t)
             if end and i > 0 and not THANKS_END.match(t) and not CLOSING.search(t):
@@ -504,6 +526,8 @@ class _Segmenter:
             elif opening and i > 0:
                 score = 1.5 + (0.3 if self.clauses[i - 1].sentence_end or ACK.match(self.text(i - 1)) else 0.0)
                 self.add(i, score, "panelist", "turn:next-speaker-opening", t[:16])
+            if FOLLOW_UP.search(t) and i > 0 and i not in self.handovers:
+                self.follow_up(i)
             if MODERATOR_META.search(t) and i > 0:
                 s = i
                 while s > max(0, i - 3) and ACK.match(self.text(s - 1)) and not THANKS_END.match(self.text(s - 1)):
@@ -516,6 +540,21 @@ class _Segmenter:
                 self.add(s, 1.6, "moderator", "turn:addressed-question", t[:16])
                 self.resume_after_question(i)
         self.audience()
+        self.settle_moderators()
+
+    def follow_up(self, i: int) -> None:
+        """`刚才陈老师提到…，我想追问一下，您觉得…？`: the moderator asks again; the one named in
+        the question (or else the last speaker) answers when it ends."""
+        s = self.sentence_start(i, max(0, i - 4))
+        named = [self.roster.label(name, title) for k in range(s, i + 1) for _, _, name, title in _names(self.texts[k])]
+        q = next((q for q in range(i, min(self.n - 1, i + 6)) if self.clauses[q].question), None)
+        if q is None:
+            return
+        self.moderator_before(i, 1.6, "turn:moderator-follow-up")
+        if named:
+            self.add(q + 1, 2.4, "named", "turn:follow-up-answer", self.texts[i][:16], named[-1])
+        else:
+            self.add(q + 1, 2.0, "resume", "turn:follow-up-answer", self.texts[i][:16])
 
     def question_ahead(self, i: int, limit: int = 3, sentences: int = 1) -> bool:
         """A question ends within `limit` clauses and `sentences` sentences from clause i."""
@@ -568,8 +607,7 @@ class _Segmenter:
             if k < n:
                 starts.append(k)
                 self.add(k, 2.6, "audience", "turn:audience-invited", self.texts[v][:16])
-                j, score, why = self.moderator_start(v)
-                self.add(j, 1.5 + min(score, 2.0), "moderator", why)
+                self.moderator_before(v, 1.5)
         for i in range(n):
             if AUDIENCE_START.search(self.texts[i]):
                 s = i if re.match(r"^(?:各位|老师|大家)", self.texts[i]) else self.sentence_start(i, max(0, i - 3))
@@ -694,10 +732,11 @@ class _Segmenter:
             if c.score >= ACCEPT and (c.clause not in best or c.score > best[c.clause].score):
                 best[c.clause] = c
         chosen = [best[i] for i in sorted(best)]
+        targeted = {c.clause for c in self.cands if c.group >= 0 and c.hint != "moderator"}
         out: list[Candidate] = []
         for c in chosen:
-            if c.hint == "panelist" and any(
-                p.hint in ("named", "order") and 0 < c.clause - p.clause <= 2 and p.score > c.score for p in out[-2:]
+            if c.hint == "panelist" and c.clause not in targeted and any(
+                p.hint in ("named", "order", "moderator") and 0 < c.clause - p.clause <= 2 and p.score > c.score for p in out[-2:]
             ):
                 continue
             out.append(c)
@@ -752,6 +791,9 @@ class _Segmenter:
                     learning = False
                     rnd = list(reversed(order))
                     slot = 0
+                    label = rnd[0]
+                elif learning and not order and len(intro := self.introduced(c.clause)) >= 2:
+                    order, rnd, slot, learning = list(intro), list(intro), 0, False  # 按照刚才介绍的顺序
                     label = rnd[0]
                 elif learning:
                     label = guest()
@@ -873,6 +915,16 @@ class _Segmenter:
     def mentions(self, label: str) -> int:
         return sum(1 for t in self.texts for _, _, name, title in _names(t) if self.roster.label(name, title) == label)
 
+    def introduced(self, before: int) -> list[str]:
+        """Panelists the moderator names before the first answer, in order (the introduction)."""
+        out: list[str] = []
+        for t in self.texts[:before]:
+            for _, _, name, title in _names(t):
+                label = self.roster.label(name, title)
+                if label not in out and "主持" not in t:
+                    out.append(label)
+        return out
+
     def reversed_round(self, i: int) -> bool:
         return any(REVERSE_CUE.search(self.text(k)) for k in range(max(0, i - 8), i + 1))
 
@@ -890,14 +942,36 @@ def _mentions(text: str) -> set[tuple[str, str]]:
     return {(name, title) for _, _, name, title in _names(text)}
 
 
-def segment(clauses: list[Clause], overlay: dict) -> list[Turn]:
-    """Turns of a panel, or [] when the text gives no sign of more than one speaker."""
-    seg = _Segmenter(clauses, overlay)
+PANEL_TITLE = re.compile(r"圆桌|对话|对谈|访谈|座谈|panel|roundtable|round table|QA|Q&A|问答", re.I)
+
+
+def panel_evidence(seg: _Segmenter, title: str) -> tuple[float, float]:
+    """(from the text, from the title): how sure we are that several people speak."""
+    texts = seg.texts
     named = {seg.roster.label(h[2], h[3]) for h in seg.handovers.values() if h[2] and h[0] != "turn:handover-bare-name"}
-    if len(named) < 2 and not _speakers_section(overlay).get("panel"):
+    score = float(len(named))
+    score += any(h[0] == "turn:handover-order" and not h[2] for h in seg.handovers.values())
+    score += len({n for t in texts if (n := _self_intro(t))})
+    score += any(re.search(r"谢谢主持人|感谢主持人|主持人的问题", t) for t in texts)
+    score += any(ORDER_CUE.search(t) for t in texts)
+    score += any(AUDIENCE_INVITE.search(t) for t in texts) and any(AUDIENCE_START.search(t) for t in texts)
+    title_score = 2.0 if PANEL_TITLE.search(title) else 1.0 if "讨论" in title else 0.0
+    return score, title_score
+
+
+def segment(clauses: list[Clause], overlay: dict, title: str = "") -> list[Turn]:
+    """Turns of a panel, or [] when the text gives no sign of more than one speaker.
+
+    A panel needs two independent signs in the text (two names handed the floor, two
+    self-introductions, a hand-over and a Q&A…), or one plus a title that says so (圆桌).
+    """
+    seg = _Segmenter(clauses, overlay)
+    text_score, title_score = panel_evidence(seg, title)
+    if not _speakers_section(overlay).get("panel") and text_score < 2 and not (text_score >= 1 and title_score >= 2):
         return []
     seg.propose()
-    return seg.attribute_guests(seg.exchange(seg.label(seg.choose())))
+    turns = seg.attribute_guests(seg.exchange(seg.label(seg.choose())))
+    return turns if len({t.label for t in turns}) > 1 else []
 
 
 def _solo_label(title: str, overlay: dict) -> str:
