@@ -457,3 +457,13 @@ def test_the_same_text_without_a_panel_title_is_still_a_panel():
     """Introductions, 谢谢主持人的问题 and an order cue are signs enough without 圆桌 in the title."""
     md = run(THIRD_PANEL.replace("P7：圆桌对话", "P7：报告")).text
     assert len({label for label, _ in paragraphs(md)}) == 4
+
+
+def test_a_keynote_that_thanks_the_host_and_introduces_itself_is_one_speaker(sample_text):
+    body = slice_between(sample_text, "对我也谈一下我的看法", "对 我感觉这个郭老师的这个").split("\n\n", 1)[1]
+    keynote = (
+        "# 2024北京智源大会-生成模型 - P2：信号拆分与生成范式\n\n好，谢谢主持人，各位嘉宾大家下午好，"
+        "我是来自苹果的顾佳涛，今天我给大家分享一下我们的工作，" + body + "\n\n好，我就说这么多，谢谢大家。\n"
+    )
+    md = run(keynote).text
+    assert {label for label, _ in paragraphs(md)} == {"主讲人"}

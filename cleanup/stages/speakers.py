@@ -951,8 +951,8 @@ def panel_evidence(seg: _Segmenter, title: str) -> tuple[float, float]:
     named = {seg.roster.label(h[2], h[3]) for h in seg.handovers.values() if h[2] and h[0] != "turn:handover-bare-name"}
     score = float(len(named))
     score += any(h[0] == "turn:handover-order" and not h[2] for h in seg.handovers.values())
-    score += len({n for t in texts if (n := _self_intro(t))})
-    score += any(re.search(r"谢谢主持人|感谢主持人|主持人的问题", t) for t in texts)
+    score += max(0, len({n for t in texts if (n := _self_intro(t))}) - 1)  # one is a keynote's opening
+    score += any(re.search(r"谢谢主持人|感谢主持人|主持人的问题", t) for t in texts[8:])
     score += any(ORDER_CUE.search(t) for t in texts)
     score += any(AUDIENCE_INVITE.search(t) for t in texts) and any(AUDIENCE_START.search(t) for t in texts)
     title_score = 2.0 if PANEL_TITLE.search(title) else 1.0 if "讨论" in title else 0.0
