@@ -104,6 +104,7 @@ ANSWER_START = re.compile(
 )
 FOLLOW_UP = re.compile(r"追问|再问(?:一下|一个)|接着(?:刚才的?|这个)?问")
 RESTATED_ANSWER = re.compile(r"^(?:其实|我觉得|我理解|这个问题|对于这个问题|关于这个)")
+STRONG_ANSWER = re.compile(r"^(?:其实我也不是|我(?:总)?觉得这是一个|我理解(?:您|你)的|这个问题我|(?:对)?那我回答|我(?:来|先)回答|好问题|(?:好)?这个问题(?:非常|很|特别)好)")
 ANOTHER_VOICE = re.compile(r"^(?:我(?:就)?(?:多|再)说一句|我(?:来)?补充|我(?:就)?简单插|我也(?:说|谈|讲)|我也回答)")
 ASKER_REQUEST = re.compile(r"^(?:感谢您|谢谢您)?[，,]?(?:您能(?:不能)?(?:再)?|您(?:用)?一句话|您(?:再)?(?:重复|总结|说一下|简单说)|能不能请您)")
 CONFIRM_TAG = re.compile(r"(?:是吧|对吧)$")
@@ -659,7 +660,7 @@ class _Segmenter:
             if AUDIENCE_INVITE.search(t) or (AUDIENCE_START.match(t) and k - a > 4):
                 return
             ended = prev.question or prev.sentence_end or AUDIENCE_END.search(prev.text)
-            if ended and ANSWER_START.match(t):
+            if ANSWER_START.match(t) and (ended or STRONG_ANSWER.match(t)):
                 if target:
                     self.add(k, 2.4, "named", "turn:answer-to-named", f"{t[:16]} ({target} was asked)", target)
                 else:
@@ -720,8 +721,8 @@ class _Segmenter:
                         break
             elif is_panel(cur) and self.clauses[i].question and CONFIRM_TAG.search(t):
                 s = i
-                while s > max(first, i - 3) and not CONFIRM_START.match(self.texts[s]) and not self.clauses[s - 1].sentence_end:
-                    s -= 1
+                while s > max(first, i - 3) and not CONFIRM_START.match(self.texts[s]):
+                    s -= 1  # (across the ASR's sentence marks: they are guesses)
                 asker = last(lambda x: x.startswith(AUDIENCE), i)
                 if asker and CONFIRM_START.match(self.texts[s]) and sum(len(self.texts[k]) for k in range(s, i + 1)) <= 45:
                     put(s, asker, "turn:qa-confirm", 0.65)
