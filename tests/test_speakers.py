@@ -18,7 +18,6 @@ import yaml
 from cleanup import evaluate, pipeline
 from cleanup.context import Context, default_glossary_paths
 from cleanup.document import Document, Source, replay
-from cleanup.stages import speakers
 
 DATA = Path(__file__).resolve().parent / "data"
 LABEL = re.compile(r"\*\*([^*\n]+)\*\*：")
@@ -87,7 +86,7 @@ def reference_markdown(raw: str, turns: list[dict]) -> str:
         cuts.append((i, t["speaker"]))
         pos = i + 1
     out = [raw[: cuts[0][0]]]
-    for (i, who), (j, _) in zip(cuts, cuts[1:] + [(len(raw), "")]):
+    for (i, who), (j, _) in zip(cuts, cuts[1:] + [(len(raw), "")], strict=True):
         out.append(f"\n\n{who}：{raw[i:j]}")
     return "".join(out)
 
@@ -120,7 +119,9 @@ def test_figures_text_only(sample_text, sample_md, reference_turns):
 
 
 def test_figures_with_the_talk_overlay(sample_text, reference_turns):
-    overlay_path = Path(__file__).resolve().parent.parent / "glossary" / "talks" / "zhiyuan2024-genmodel-p6-roundtable.yaml"
+    overlay_path = (
+        Path(__file__).resolve().parent.parent / "glossary" / "talks" / "zhiyuan2024-genmodel-p6-roundtable.yaml"
+    )
     if not overlay_path.exists():
         pytest.skip("no talk overlay for the sample")
     overlay = yaml.safe_load(overlay_path.read_text(encoding="utf-8"))
@@ -147,7 +148,9 @@ HANDOVERS = [
 def letters_with_labels(md: str) -> tuple[str, list[str], list[int]]:
     """The letters of the output, the label in force at each, and where paragraphs start."""
     norm = evaluate.normalize(md)
-    starts = [0] + [i for i in range(1, len(norm.positions)) if md.rfind("\n\n", 0, norm.positions[i]) > norm.positions[i - 1]]
+    starts = [0] + [
+        i for i in range(1, len(norm.positions)) if md.rfind("\n\n", 0, norm.positions[i]) > norm.positions[i - 1]
+    ]
     return norm.text, norm.speakers, starts
 
 
@@ -249,7 +252,9 @@ def test_single_speaker_gets_one_label_and_no_turns(sample_text):
 
 
 def test_single_speaker_named_in_the_title():
-    text = "# 张三教授：扩散模型的未来\n\n大家好，今天我讲一讲扩散模型，首先是这个范式的问题，我们现在至少有两种范式。\n"
+    text = (
+        "# 张三教授：扩散模型的未来\n\n大家好，今天我讲一讲扩散模型，首先是这个范式的问题，我们现在至少有两种范式。\n"
+    )
     md = run(text).text
     assert paragraphs(md)[0][0] == "张三教授"
 
@@ -263,7 +268,14 @@ def test_paragraphs_of_a_long_turn_are_150_to_400_characters(sample_md):
 
 def test_override_relabels_from_its_snippet(sample_text):
     part = slice_between(sample_text, "明白，对对，我们多收集一些输入", "对 我感觉这个郭老师的这个")
-    overlay = {"speakers": {"overrides": [{"at": "我的意思是说，就是", "speaker": "姜老师"}, {"at": "这样的差异在什么", "speaker": "主持人"}]}}
+    overlay = {
+        "speakers": {
+            "overrides": [
+                {"at": "我的意思是说，就是", "speaker": "姜老师"},
+                {"at": "这样的差异在什么", "speaker": "主持人"},
+            ]
+        }
+    }
     doc = run(part, overlay)
     paras = paragraphs(doc.text)
     assert any(label == "主持人" and body.startswith("这样的差异在什么") for label, body in paras)
@@ -363,7 +375,8 @@ OTHER_PANEL = """# 2024北京智源大会-具身智能 - P9：圆桌论坛 - 智
 
 好，谢谢各位，那我们第一个问题，就是大家都在说具身智能的这个GPT时刻，那各位觉得这个时刻什么时候会到来，要不王老师先来，好，我觉得这个问题其实很难回答，因为现在数据还是一个非常大的瓶颈，我们没有像互联网那样的数据，所以我觉得可能还需要三到五年，这是我的一个粗浅的看法，
 
-好的，谢谢王老师，刘老师您怎么看，我的看法稍微乐观一点，就是我们看到这个仿真的进步非常快，然后这个sim to real的gap也在缩小，所以我觉得可能两三年就会有一个比较大的突破，对，我就先说这么多，
+好的，谢谢王老师，刘老师您怎么看，我的看法稍微乐观一点，就是我们看到这个仿真的进步非常快，
+然后这个sim to real的gap也在缩小，所以我觉得可能两三年就会有一个比较大的突破，对，我就先说这么多，
 
 好，张总，您是做产业的，您怎么看，对我从产业的角度来讲，其实我们更关心的是这个成本，一台人形机器人现在的成本还是很高，如果成本降不下来，那这个GPT时刻其实也没有意义，所以我觉得关键是要把这个硬件的成本打下来，
 
@@ -510,3 +523,12 @@ def test_figures_hold_with_other_names(sample_text, reference_turns):
         text = re.sub(old + "(?=老师|先生|老|文老师)", new, text)
     scores = figures(sample_text, run(text).text, reference_turns)
     assert scores["boundaries"]["f1"] >= 0.85 and scores["attribution"] >= 0.88
+
+
+def test_an_edited_file_keeps_its_labels_and_gets_labels_where_missing():
+    text = "# T\n\n**主持人**：好，我们开始。\n\n**王老师**：我先说。\n\n我再补充一句。  \n\n\n**主持人**：谢谢\n"
+    md = run(text, stages=["speakers"]).text
+    assert (
+        md == "# T\n\n**主持人**：好，我们开始。\n\n**王老师**：我先说。\n\n**王老师**：我再补充一句。\n\n"
+        "**主持人**：谢谢\n"
+    )

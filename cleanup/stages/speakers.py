@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import functools
 import importlib.util
+import itertools
 import math
 import re
 import unicodedata
@@ -54,15 +55,27 @@ SURNAMES = set(
 )
 # Characters that, before 老师, make a word rather than a name: 各位老师, 这个老师, 的老师…
 NOT_SURNAME = set("位们的是个和跟与请问各这那几哪每两诸给让对找向被把说为从")
-TITLE_RE = re.compile(r"老师|先生|教授|博士|院士|老(?![师是实板家人鼠虎大二三四五早])|总(?![结体是共的之算部统裁监经而和有会要])")
+TITLE_RE = re.compile(
+    r"老师|先生|教授|博士|院士|老(?![师是实板家人鼠虎大二三四五早])|总(?![结体是共的之算部统裁监经而和有会要])"
+)
 LABEL_TITLES = ("老师", "总", "教授", "博士", "院士", "先生")  # how a label is written (先生 only if always so)
 
 OPINION = r"(?:看法|观点|想法|见解|补充|高见|意见|评论|体会|经验|分享|要说|要补充|感受|思考|见地|理解|认识)"
 # What surrounds a name in a clause that hands the floor to that speaker.
 HANDOVER_AFTER = [
     (0.95, re.compile(rf"^(?:这边|那边)?(?:有(?:什么|啥|没有什么|没有)?|还有(?:什么)?|对此有什么|怎么)?{OPINION}")),
-    (0.9, re.compile(r"^[，,]?\s*(?:您|你)(?:的看法|怎么看|怎么想|觉得|认为|来|先来|说|讲|谈|这边|有什么|对这个|是怎么|有没有|要不要|同意)")),
-    (0.85, re.compile(r"^(?:先来|来说|来讲|来谈|来回答|来吧|您请|请|开始|怎么看|的看法(?:呢|是什么|如何|怎么样)|的观点(?:呢|是什么)|(?:这边|那边)?呢$|有没有试过|有没有(?:做|研究)过)")),
+    (
+        0.9,
+        re.compile(
+            r"^[，,]?\s*(?:您|你)(?:的看法|怎么看|怎么想|觉得|认为|来|先来|说|讲|谈|这边|有什么|对这个|是怎么|有没有|要不要|同意)"
+        ),
+    ),
+    (
+        0.85,
+        re.compile(
+            r"^(?:先来|来说|来讲|来谈|来回答|来吧|您请|请|开始|怎么看|的看法(?:呢|是什么|如何|怎么样)|的观点(?:呢|是什么)|(?:这边|那边)?呢$|有没有试过|有没有(?:做|研究)过)"
+        ),
+    ),
 ]
 HANDOVER_BEFORE = re.compile(r"(?:请|有请|邀请|让|交给|轮到|我们请|听听|问问|问一下|从|要不)$")
 NAMELESS_HANDOVER = re.compile(r"从(?:[^，。老]{0,3})?老师开始|请(?:这位|那位)?老师(?:先)?(?:来|谈|说)")
@@ -83,20 +96,30 @@ ACK_COMMENT = re.compile(
 )
 # The next panelist's first words.
 OPENING = re.compile(
-    r"^(?:(?:那|好|对|嗯|行)的?[，, ]?)?(?:我从.{1,8}(?:角度|方面|视角)|(?:好|对|嗯)?的?[，, ]?(?:谢谢|感谢)(?:主持人|[^，]{1,3}(?:老师|总|博士|教授))?的(?:问题|提问)|(?:好|对)?[，, ]?谢谢主持人|感谢主持人|好(?:的)?(?:这个)?我(?:也)?(?:是|来|说|谈|讲|觉得)|我(?:也)?(?:来)?(?:说|谈|讲)(?:一下|一点|两句|几句)(?:我的?)?(?:看法|认识|想法|理解|观点)?|"
+    r"^(?:(?:那|好|对|嗯|行)的?[，, ]?)?(?:我从.{1,8}(?:角度|方面|视角)|"
+    r"(?:好|对|嗯)?的?[，, ]?(?:谢谢|感谢)(?:主持人|[^，]{1,3}(?:老师|总|博士|教授))?的(?:问题|提问)|"
+    r"(?:好|对)?[，, ]?谢谢主持人|感谢主持人|好(?:的)?(?:这个)?我(?:也)?(?:是|来|说|谈|讲|觉得)|"
+    r"我(?:也)?(?:来)?(?:说|谈|讲)(?:一下|一点|两句|几句)(?:我的?)?(?:看法|认识|想法|理解|观点)?|"
     r"我(?:也)?(?:要)?谈谈|我(?:来)?补充|我来(?:回答|说|讲|谈)|我简单(?:说|讲|回答|插|补充)|我(?:就)?(?:多|再)说一句|我就简单|我的看法是|我觉得这个问题|"
-    r"这个问题我|行 ?没问题|对那我回答|那我回答|我回答一下|我(?:也)?不是(?:这个|这方面|相关)|其实我也不是|刚(?:才|刚)?.{0,8}(?:老师|几位).{0,6}(?:分享|说|讲|提到)|前面几位|"
+    r"这个问题我|行 ?没问题|对那我回答|那我回答|我回答一下|我(?:也)?不是(?:这个|这方面|相关)|其实我也不是|"
+    r"刚(?:才|刚)?.{0,8}(?:老师|几位).{0,6}(?:分享|说|讲|提到)|前面几位|"
     r"(?:大家|各位)(?:好|下午好|上午好|晚上好)$|我是来自)"
 )
-AUDIENCE_INVITE = re.compile(r"(有没有(?:什么|人)?(?:问题|想问)|大家有(?:什么)?问题|现场(?:的)?(?:观众|听众|朋友)|递(?:个|一下)?话筒|听众们|观众们|提问环节|(?:还有没有|有没有)什么.{0,6}(?:问题|想讨论))")
+AUDIENCE_INVITE = re.compile(
+    r"(有没有(?:什么|人)?(?:问题|想问)|大家有(?:什么)?问题|现场(?:的)?(?:观众|听众|朋友)|递(?:个|一下)?话筒|听众们|观众们|提问环节|(?:还有没有|有没有)什么.{0,6}(?:问题|想讨论))"
+)
 MIC = re.compile(r"(话筒|麦克风|递|那位|这位|后面那|前面那|^哦|有一个|好好好|请讲|您请|我来递)")
-AUDIENCE_START = re.compile(r"(^各位老师好|^(?:各位)?老师(?:们)?(?:好|您好)|^(?:嘉宾|专家)们?好|我想问(?:一下)?|我有(?:一|两|几)?个问题|想请教|^请问|我的问题是)")
+AUDIENCE_START = re.compile(
+    r"(^各位老师好|^(?:各位)?老师(?:们)?(?:好|您好)|^(?:嘉宾|专家)们?好|我想问(?:一下)?|我有(?:一|两|几)?个问题|想请教|^请问|我的问题是)"
+)
 AUDIENCE_END = re.compile(r"(简单回答一下|回答一下就行|这是第一个问题|就这个问题|谢谢$|这是我的问题|我的问题就是这个)")
 MODERATOR_META = re.compile(
     r"(时间(?:也)?差不多了|时间还有|时间有限|(?:由于|因为)?时间关系|就到这里|再次感谢|圆桌(?:论坛)?就到这|还有(?:\d+|几|[一二三四五十]+)分钟|最后一个问题|(?:我们|那)的?第[一二三四五]个问题|下一个问题|我们(?:还)?准备了|今天的圆桌|线下(?:可以)?(?:交流|讨论))"
 )
 # 您觉得…会不会…: a question put to someone, whatever the ASR marked at its end
-ASKED = re.compile(r"^(?:那)?(?:您|你)(?:觉得|认为|看)[^，]*(?:会不会|是不是|能不能|有没有|要不要|可不可以|什么|怎么|多少|哪)")
+ASKED = re.compile(
+    r"^(?:那)?(?:您|你)(?:觉得|认为|看)[^，]*(?:会不会|是不是|能不能|有没有|要不要|可不可以|什么|怎么|多少|哪)"
+)
 QUESTION_END = re.compile(r"(吗|呢|是吧|对吧|对不对|是不是|有没有|怎么看|什么样|为什么|怎么样|哪)$")
 ANSWER_START = re.compile(
     r"^(?:其实我也不是|我(?:也)?不是(?:这个|这方面|相关)|我(?:总)?觉得这(?:是|个问题)|我理解(?:您|你)|这个问题我|我(?:来|先)?回答|对那我回答|那我回答|我简单回答|我试着回答|"
@@ -104,14 +127,20 @@ ANSWER_START = re.compile(
 )
 FOLLOW_UP = re.compile(r"追问|再问(?:一下|一个)|接着(?:刚才的?|这个)?问")
 RESTATED_ANSWER = re.compile(r"^(?:其实|我觉得|我理解|这个问题|对于这个问题|关于这个)")
-STRONG_ANSWER = re.compile(r"^(?:其实我也不是|我(?:总)?觉得这是一个|我理解(?:您|你)的|这个问题我|(?:对)?那我回答|我(?:来|先)回答|好问题|(?:好)?这个问题(?:非常|很|特别)好)")
+STRONG_ANSWER = re.compile(
+    r"^(?:其实我也不是|我(?:总)?觉得这是一个|我理解(?:您|你)的|这个问题我|(?:对)?那我回答|我(?:来|先)回答|好问题|(?:好)?这个问题(?:非常|很|特别)好)"
+)
 ANOTHER_VOICE = re.compile(r"^(?:我(?:就)?(?:多|再)说一句|我(?:来)?补充|我(?:就)?简单插|我也(?:说|谈|讲)|我也回答)")
-ASKER_REQUEST = re.compile(r"^(?:感谢您|谢谢您)?[，,]?(?:您能(?:不能)?(?:再)?|您(?:用)?一句话|您(?:再)?(?:重复|总结|说一下|简单说)|能不能请您)")
+ASKER_REQUEST = re.compile(
+    r"^(?:感谢您|谢谢您)?[，,]?(?:您能(?:不能)?(?:再)?|您(?:用)?一句话|您(?:再)?(?:重复|总结|说一下|简单说)|能不能请您)"
+)
 CONFIRM_TAG = re.compile(r"(?:是吧|对吧)$")
 CONFIRM_START = re.compile(r"^(?:就是|也就是说|那就是|所以说|这是因为|那是不是|所以)")
 SHORT_ANSWER = re.compile(r"^(?:对|是的|对是的|对对|对我觉得是的|没错|没有|不是|是)+$|^对(?:那)?我(?:觉得|回答)")
 ASKER_CONTINUES = re.compile(r"^(?:好的|谢谢|就是|还有一个问题|那|但是|明白)")
-ANSWER_OPENING = re.compile(r"^(?:对|是的|对是的|对对|嗯|没有|不是|对我觉得|其实|我觉得|我总觉得|我理解|这个问题|这是一个|我(?:来)?回答|那我回答|对那我)")
+ANSWER_OPENING = re.compile(
+    r"^(?:对|是的|对是的|对对|嗯|没有|不是|对我觉得|其实|我觉得|我总觉得|我理解|这个问题|这是一个|我(?:来)?回答|那我回答|对那我)"
+)
 
 
 @dataclass
@@ -170,8 +199,14 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
         turns, prev = [], None
         for i, c in enumerate(clauses):
             if c.label:
-                turns.append(Turn(i, c.label, "turn:existing", 1.0, "label already in the text", paragraph_only=c.label == prev))
+                turns.append(
+                    Turn(i, c.label, "turn:existing", 1.0, "label already in the text", paragraph_only=c.label == prev)
+                )
                 prev = c.label
+            elif i and "\n\n" in text[clauses[i - 1].end : c.start]:  # an unlabelled paragraph: its own
+                turns.append(
+                    Turn(i, prev, "paragraph:existing", 1.0, "paragraph already in the text", paragraph_only=True)
+                )
         turns = _apply_overrides(turns, clauses, overlay, doc)
     elif clauses:
         title = text[title_start:title_end] if title_end else ""
@@ -181,7 +216,9 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
         turns = _apply_overrides(turns, clauses, overlay, doc)
         turns = _paragraphs(_merge(turns), clauses, text)
     existing = bool(clauses) and clauses[0].label is not None
-    return _Layout(doc, ctx.talk or "transcript", fix_marks=not existing).changes(title_start, title_end, clauses, turns)
+    return _Layout(doc, ctx.talk or "transcript", fix_marks=not existing).changes(
+        title_start, title_end, clauses, turns
+    )
 
 
 # ----------------------------------------------------------------------- clauses
@@ -220,7 +257,8 @@ def _clauses(text: str, body_start: int) -> list[Clause]:
             out.append(Clause(s, s + len(piece), piece, label=label))
             label = None
             pos = s + len(piece)
-    for c, nxt in zip(out, out[1:] + [None]):
+    for k, c in enumerate(out):
+        nxt = out[k + 1] if k + 1 < len(out) else None
         gap = text[c.end : nxt.start if nxt else len(text)]
         c.sentence_end = nxt is None or any(ch in END_MARKS for ch in gap)
         c.question = "？" in gap or "?" in gap or bool(QUESTION_END.search(c.text)) or bool(ASKED.search(c.text))
@@ -252,9 +290,12 @@ def _names(clause: str) -> list[tuple[int, int, str, str]]:
 
 
 SELF_INTRO = re.compile(
-    rf"^(?:(?:大家|各位)(?:好|下午好|上午好|晚上好)[，, ]?)?我(?:是|叫)(?:来自)?(?:[{CJK}A-Za-z]{{2,16}}的)?(?P<name>[{CJK}]{{2,3}})$"
+    rf"^(?:(?:大家|各位)(?:好|下午好|上午好|晚上好)[，, ]?)?"
+    rf"我(?:是|叫)(?:来自)?(?:[{CJK}A-Za-z]{{2,16}}的)?(?P<name>[{CJK}]{{2,3}})$"
 )
-NOT_A_NAME = re.compile(r"(学生|老师|同学|朋友|研究员|工程师|博士生|教授|主持人|一名|一个|负责人|创始人|今天|这个|觉得|认为|说|想)")
+NOT_A_NAME = re.compile(
+    r"(学生|老师|同学|朋友|研究员|工程师|博士生|教授|主持人|一名|一个|负责人|创始人|今天|这个|觉得|认为|说|想)"
+)
 
 
 def _self_intro(clause: str) -> str:
@@ -371,9 +412,9 @@ def _handover(clause: str, nxt: str = "", question: bool = False) -> tuple[str, 
         before, after = clause[:s], clause[e:]
         if re.search(r"(?:刚才|刚刚|之前|前面|刚|跟|和|同意|认同|像|比如|包括)$", before):
             continue  # 刚才谷老师说的, 跟李老师很认同: a mention, not a hand-over
-        if re.match(r"的(?:这个)?(?:，)?(?:看法|观点|想法|分享)?(?:也|很|非常|还|挺|都|特别|真)", after) or after.startswith(
-            ("刚才", "提到", "说的", "讲的", "的工作", "的报告")
-        ):
+        if re.match(
+            r"的(?:这个)?(?:，)?(?:看法|观点|想法|分享)?(?:也|很|非常|还|挺|都|特别|真)", after
+        ) or after.startswith(("刚才", "提到", "说的", "讲的", "的工作", "的报告")):
             continue
         if m := HANDOVER_BEFORE.search(before):
             rule = "turn:handover-order" if m.group() == "从" else "turn:handover-name"
@@ -473,7 +514,11 @@ class _Segmenter:
         很有意思`); without either, the start of the hand-over's sentence.
         """
         floor = max([a + 1 for a in self.anchors if a < h] or [0])
-        best, best_score, best_why = max(floor, min(h, self.sentence_start(h, max(floor, h - 2)))), 0.0, "turn:moderator"
+        best, best_score, best_why = (
+            max(floor, min(h, self.sentence_start(h, max(floor, h - 2)))),
+            0.0,
+            "turn:moderator",
+        )
         for j in range(h, max(floor - 1, h - 45), -1):
             if (THANKS_END.match(self.text(j)) and j - 1 not in self.handovers) or CLOSING.search(self.text(j)):
                 continue  # 谢谢 / 这是我的看法 end the speaker before rather than open the moderator
@@ -490,9 +535,11 @@ class _Segmenter:
     def propose(self) -> None:
         n = self.n
         targets: dict[int, int] = {}
-        for h, (rule, conf, name, title, cue) in sorted(self.handovers.items()):
+        for h, (rule, _conf, _name, _title, _cue) in sorted(self.handovers.items()):
             k = h + 1
-            while k < n and k - h <= 4 and not self.clauses[k - 1].question and re.search(r"^(?:您|你)|您", self.texts[k]):
+            while (
+                k < n and k - h <= 4 and not self.clauses[k - 1].question and re.search(r"^(?:您|你)|您", self.texts[k])
+            ):
                 k += 1  # 张总，您是做产业的，您怎么看：the question runs on to its end
             if rule == "turn:handover-bare-name" and not (
                 self.closing_before(h) or OPENING.match(self.text(h + 1)) or ANSWER_OPENING.match(self.text(h + 1))
@@ -512,15 +559,24 @@ class _Segmenter:
         for i in range(n):
             t = self.texts[i]
             if name := _self_intro(t):
-                s = i - 1 if i > 0 and re.fullmatch(r"(?:大家|各位)(?:好|下午好|上午好|晚上好)|谢谢主持人|好|对", self.text(i - 1)) else i
+                s = (
+                    i - 1
+                    if i > 0
+                    and re.fullmatch(r"(?:大家|各位)(?:好|下午好|上午好|晚上好)|谢谢主持人|好|对", self.text(i - 1))
+                    else i
+                )
                 self.add(s, 2.6, "named", "turn:self-introduction", t[:20], self.roster.label(name))
             if ORDER_CUE.search(t) and not any(h in targets for h in range(i, i + 4)):
                 k = i + 1
                 q = next((q for q in range(i, min(n - 1, i + 8)) if self.clauses[q].question), None)
                 if q is not None and not any(OPENING.match(self.texts[m]) for m in range(i + 1, q + 1)):
                     k = q + 1  # 按顺序，每个人讲一讲，您觉得…是什么？ — the first answer follows the question
-                while k < n - 1 and (ACK.match(self.texts[k]) or ORDER_CUE.search(self.texts[k]) or len(self.texts[k]) <= 1):
-                    if ACK.match(self.texts[k]) and (OPENING.match(self.texts[k + 1]) or self.texts[k + 1].startswith("没问题")):
+                while k < n - 1 and (
+                    ACK.match(self.texts[k]) or ORDER_CUE.search(self.texts[k]) or len(self.texts[k]) <= 1
+                ):
+                    if ACK.match(self.texts[k]) and (
+                        OPENING.match(self.texts[k + 1]) or self.texts[k + 1].startswith("没问题")
+                    ):
                         break  # 行，没问题: the acknowledgement opens the answer
                     k += 1
                 self.add(k, 2.6, "order", "turn:panel-order", t[:16])
@@ -548,7 +604,12 @@ class _Segmenter:
                 while s > max(0, i - 3) and ACK.match(self.text(s - 1)) and not THANKS_END.match(self.text(s - 1)):
                     s -= 1
                 self.add(s, 1.6 + self.closing_before(s), "moderator", "turn:moderator-meta", t[:16])
-            if t.startswith("您") and i > 0 and self.question_ahead(i, 5, 2) and not any(h in self.handovers for h in (i - 1, i - 2)):
+            if (
+                t.startswith("您")
+                and i > 0
+                and self.question_ahead(i, 5, 2)
+                and not any(h in self.handovers for h in (i - 1, i - 2))
+            ):
                 s = i
                 while s > max(0, i - 2) and ACK.match(self.text(s - 1)):
                     s -= 1
@@ -594,7 +655,11 @@ class _Segmenter:
             else:
                 last_q = False
             k += 1
-        if seen_q and k < self.n and (ANSWER_OPENING.match(self.texts[k]) or re.match(r"^(?:我|这个|因为)", self.texts[k])):
+        if (
+            seen_q
+            and k < self.n
+            and (ANSWER_OPENING.match(self.texts[k]) or re.match(r"^(?:我|这个|因为)", self.texts[k]))
+        ):
             self.add(k, 2.0, "resume", "turn:answer", self.texts[k][:16])
             return True
         return False
@@ -607,10 +672,14 @@ class _Segmenter:
             if not AUDIENCE_INVITE.search(self.texts[v]):
                 continue
             k = v + 1
-            while k < n and (AUDIENCE_INVITE.search(self.texts[k]) or MIC.search(self.texts[k]) or ACK.match(self.texts[k])):
+            while k < n and (
+                AUDIENCE_INVITE.search(self.texts[k]) or MIC.search(self.texts[k]) or ACK.match(self.texts[k])
+            ):
                 k += 1
             # the moderator may talk on after inviting: the audience starts at a cue within reach
-            later = [m for m in range(k, min(n, k + 12)) if AUDIENCE_START.search(self.texts[m]) or MIC.search(self.texts[m])]
+            later = [
+                m for m in range(k, min(n, k + 12)) if AUDIENCE_START.search(self.texts[m]) or MIC.search(self.texts[m])
+            ]
             if later and not any(AUDIENCE_START.search(self.texts[m]) for m in range(k, min(n, k + 3))):
                 m = later[0]
                 if MIC.search(self.texts[m]):
@@ -724,7 +793,11 @@ class _Segmenter:
                 while s > max(first, i - 3) and not CONFIRM_START.match(self.texts[s]):
                     s -= 1  # (across the ASR's sentence marks: they are guesses)
                 asker = last(lambda x: x.startswith(AUDIENCE), i)
-                if asker and CONFIRM_START.match(self.texts[s]) and sum(len(self.texts[k]) for k in range(s, i + 1)) <= 45:
+                if (
+                    asker
+                    and CONFIRM_START.match(self.texts[s])
+                    and sum(len(self.texts[k]) for k in range(s, i + 1)) <= 45
+                ):
                     put(s, asker, "turn:qa-confirm", 0.65)
                     nxt = self.text(i + 1)
                     if SHORT_ANSWER.match(nxt):
@@ -773,8 +846,13 @@ class _Segmenter:
         targeted = {c.clause for c in self.cands if c.group >= 0 and c.hint != "moderator"}
         out: list[Candidate] = []
         for c in chosen:
-            if c.hint == "panelist" and c.clause not in targeted and any(
-                p.hint in ("named", "order", "moderator") and 0 < c.clause - p.clause <= 2 and p.score > c.score for p in out[-2:]
+            if (
+                c.hint == "panelist"
+                and c.clause not in targeted
+                and any(
+                    p.hint in ("named", "order", "moderator") and 0 < c.clause - p.clause <= 2 and p.score > c.score
+                    for p in out[-2:]
+                )
             ):
                 continue
             out.append(c)
@@ -866,7 +944,9 @@ class _Segmenter:
                 label = f"{AUDIENCE}{audience}"
                 asked, learning, rnd = "", False, []
             elif c.hint == "panel-resume":
-                label = next((h for h in reversed(history[:-1]) if h != mod and not h.startswith(AUDIENCE)), "") or guest()
+                label = (
+                    next((h for h in reversed(history[:-1]) if h != mod and not h.startswith(AUDIENCE)), "") or guest()
+                )
             elif c.hint == "audience-resume":
                 label = next((h for h in reversed(history) if h.startswith(AUDIENCE)), f"{AUDIENCE}{audience or 1}")
             else:  # an answer from the panel: the one already answering this asker, or a new one
@@ -920,7 +1000,9 @@ class _Segmenter:
             for label, prof in profiles.items():
                 if label in barred:
                     continue
-                scores[label] = sum(c * math.log((prof.get(g, 0) + 0.5) / (totals[label] + 0.5 * vocab)) for g, c in grams.items())
+                scores[label] = sum(
+                    c * math.log((prof.get(g, 0) + 0.5) / (totals[label] + 0.5 * vocab)) for g, c in grams.items()
+                )
             if len(scores) < 2:
                 continue
             ranked = sorted(scores.items(), key=lambda kv: -kv[1])
@@ -1107,7 +1189,7 @@ def _paragraphs(turns: list[Turn], clauses: list[Clause], text: str) -> list[Tur
     def length(a: int, b: int) -> int:
         return clauses[b - 1].end - clauses[a].start
 
-    for t, end in zip(turns, bounds[1:]):
+    for t, end in zip(turns, bounds[1:], strict=True):
         out.append(t)
         start = t.clause
         if length(start, end) <= PARA_MAX:
@@ -1121,7 +1203,9 @@ def _paragraphs(turns: list[Turn], clauses: list[Clause], text: str) -> list[Tur
                 break
             nxt_end = next((k for k in range(i + 1, end) if clauses[k - 1].sentence_end), end)
             grows_too_long = cur + length(i, nxt_end) > PARA_MAX
-            shift = bool(re.match(r"(?:然后|所以|另外|第二|第三|其次|最后|但是|那么|当然|总之|包括|比如说)", clauses[i].text))
+            shift = bool(
+                re.match(r"(?:然后|所以|另外|第二|第三|其次|最后|但是|那么|当然|总之|包括|比如说)", clauses[i].text)
+            )
             if cur >= PARA_TARGET or (cur >= PARA_MIN and (shift or grows_too_long)):
                 out.append(Turn(i, t.label, "paragraph:split", 0.9, f"{cur} characters", paragraph_only=True))
                 para_start = i
@@ -1158,7 +1242,7 @@ class _Layout:
             i += 1
         points = sorted(cuts)
         pieces = []
-        for a, b in zip(points, points[1:]):
+        for a, b in itertools.pairwise(points):
             if a < b and not any(x <= a and b <= y for x, y in blocked) and self.doc.is_original(a, b):
                 pieces.append((a, b))
         return pieces
@@ -1245,13 +1329,19 @@ class _Layout:
             ch = self.text[last]
             if self.fix_marks and ch in SOFT_MARKS and self.doc.is_original(last, last + 1):
                 mark = "？" if _is_question(prev.text) else "。"
-                self.out.append(Change(last, last + 1, mark, "layout:turn-end-mark", 0.7, note=f"{ch} before a new paragraph"))
+                self.out.append(
+                    Change(last, last + 1, mark, "layout:turn-end-mark", 0.7, note=f"{ch} before a new paragraph")
+                )
             after_marks = last + 1
         else:
             after_marks = gap_start
             if self.fix_marks and prev.text and prev.text[-1].isalnum() and self.doc.is_original(gap_start, gap_start):
                 mark = "？" if _is_question(prev.text) else "。"
-                self.out.append(Change(gap_start, gap_start, mark, "layout:turn-end-mark", 0.6, note="no mark before a new paragraph"))
+                self.out.append(
+                    Change(
+                        gap_start, gap_start, mark, "layout:turn-end-mark", 0.6, note="no mark before a new paragraph"
+                    )
+                )
         # whitespace before the marks: drop it
         for m in re.finditer(r"[ \t\u3000\n]+|!\[[^\]\n]*\]\([^)\n]*\)", self.text[gap_start:after_marks]):
             self.replace(gap_start + m.start(), gap_start + m.end(), "", "layout:whitespace")
