@@ -1,0 +1,575 @@
+"""phonetic: find misrecognitions of glossary terms that no variant lists, and score them.
+
+Candidates (against every canonical term of the glossary):
+
+* Chinese: windows of the term's length ±1 syllable, starting and ending on jieba word
+  boundaries, compared by toneless pinyin. The text reads in phrase context (pypinyin phrase
+  mode), a term in all its readings (似然 is si, 长上下文 is chang). Syllables are compared as
+  initial + final with the confusions typical of Mandarin ASR (z/zh c/ch s/sh n/l f/h r/l,
+  an/ang en/eng in/ing ian/iang uan/uang, and a few weaker ones) — a weighted edit distance.
+* Latin: runs of 1..n+1 words (token-aligned, case-insensitive) against Latin terms, by
+  character similarity (rapidfuzz) and a phonetic key (metaphone, jellyfish); established
+  casing of a term (VIT → ViT) is restored when the letters are identical.
+* Mixed script (VQ干 → VQGAN): a Latin prefix of the term followed by Chinese syllables whose
+  pinyin spells the rest of it exactly.
+
+Scoring is a log10 odds that the term was said, from independent pieces of evidence:
+
+    odds = LM gain of the sentence with the term                    (cleanup/lm.py)
+         - PHONE * phonetic cost                                     (the channel: how far the sound is)
+         - COMMON * log10(1 + jieba frequency of the span as a word) (表现, 同代 are real words)
+         - BASE                                                      (the recogniser is usually right)
+         - SHORT for two-syllable terms                              (short terms collide by chance)
+         + PRIOR if the term occurs elsewhere in the text            (the talk is about it)
+
+A change is applied when odds ≥ APPLY (confidence = 1/(1+10^-odds) ≥ 0.99); between PROPOSE
+and APPLY it is logged with `applied: false` for the review report; below, nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from cleanup.context import Context
+from cleanup.document import Change, Document
+
+APPLY = 2.0
+PROPOSE = 0.0
+PHONE = 3.0  # log10 odds per unit of syllable cost (one unrelated syllable = 1)
+COMMON = 1.0  # per log10 of the span's jieba frequency
+BASE = 1.0
+SHORT = 1.5  # two-syllable terms
+PRIOR = 0.5
+MAX_GAIN_ZH = 7.0  # the LM is trained on written domain prose: it over-rewards any domain word
+MAX_GAIN_LATIN = 5.0
+LATIN_SIM = 10.0  # log10 odds per unit of similarity above 0.8
+LATIN_OOV = 1.0  # a span word the corpora never use (skilling, SDXR, Basin) is likely noise
+MAX_COST = 0.8  # absolute syllable cost
+MAX_NORM_COST = 0.3  # per term syllable
+MAX_SYLLABLE = 0.6  # no single syllable may be further off than this (数据群 is not 数据集)
+LATIN_MIN_SIM = 0.72  # several words: each changed word is also checked on its own
+LATIN_MIN_SIM_WORD = 0.8  # one word against one word (constraints is not ControlNet)
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+LATIN_RUN = re.compile(r"[A-Za-z0-9]+(?:(?:[ \-]|\. )[A-Za-z0-9]+)*")
+LATIN_WORD = re.compile(r"[A-Za-z0-9]+")
+
+# --- syllable distance -------------------------------------------------------------------
+_CLOSE_INITIALS = {
+    frozenset(p): c
+    for pairs, c in (
+        ((("z", "zh"), ("c", "ch"), ("s", "sh"), ("n", "l"), ("f", "h"), ("r", "l")), 0.25),
+        ((("z", "s"), ("zh", "sh"), ("z", "c"), ("zh", "ch"), ("c", "s"), ("ch", "sh"), ("z", "sh"), ("s", "zh")), 0.4),
+        ((("j", "q"), ("q", "x"), ("j", "x"), ("j", "z"), ("q", "c"), ("x", "s")), 0.5),
+        ((("b", "p"), ("d", "t"), ("g", "k"), ("r", "y"), ("", "y"), ("", "w"), ("h", "k")), 0.5),
+    )
+    for p in pairs
+}
+_CLOSE_FINALS = {
+    frozenset(p): c
+    for pairs, c in (
+        ((("an", "ang"), ("en", "eng"), ("in", "ing"), ("ian", "iang"), ("uan", "uang")), 0.25),
+        (
+            (
+                ("e", "o"),
+                ("uo", "o"),
+                ("ou", "uo"),
+                ("ie", "ue"),
+                ("ei", "ui"),
+                ("en", "un"),
+                ("in", "en"),
+                ("ong", "uo"),
+            ),
+            0.5,
+        ),
+        ((("u", "v"), ("un", "vn"), ("uan", "van"), ("ue", "ve"), ("i", "v"), ("ong", "eng"), ("e", "ei")), 0.5),
+        ((("i", "in"), ("a", "ai"), ("ao", "ou"), ("an", "ai"), ("ing", "eng"), ("e", "en"), ("uan", "an")), 0.6),
+    )
+    for p in pairs
+}
+
+
+@lru_cache(maxsize=4096)
+def _split(syllable: str) -> tuple[str, str]:
+    from pypinyin.style._utils import get_finals, get_initials
+
+    return get_initials(syllable, strict=False) or "", get_finals(syllable, strict=False) or syllable
+
+
+@lru_cache(maxsize=200_000)
+def syllable_cost(a: str, b: str) -> float:
+    """0 for the same toneless syllable, 1 for unrelated ones; confusions in between."""
+    if a == b:
+        return 0.0
+    (ia, fa), (ib, fb) = _split(a), _split(b)
+    ci = 0.0 if ia == ib else _CLOSE_INITIALS.get(frozenset((ia, ib)), 1.0)
+    cf = 0.0 if fa == fb else _CLOSE_FINALS.get(frozenset((fa, fb)), 1.0)
+    return min(1.0, 0.4 * ci + 0.6 * cf)
+
+
+MERGE = 0.3
+
+
+def merged_cost(heard: str, first: str, second: str) -> float:
+    """How well one heard syllable covers two: the first's initial and the second's final."""
+    (ih, fh), (i1, _), (_, f2) = _split(heard), _split(first), _split(second)
+    ci = 0.0 if ih == i1 else _CLOSE_INITIALS.get(frozenset((ih, i1)), 1.0)
+    cf = 0.0 if fh == f2 else _CLOSE_FINALS.get(frozenset((fh, f2)), 1.0)
+    return min(1.0, 0.4 * ci + 0.6 * cf) if ci <= 0.5 else 1.0
+
+
+_FUZZY_I = {"zh": "z", "ch": "c", "sh": "s", "n": "l", "f": "h", "r": "l"}
+_FUZZY_F = {"ang": "an", "eng": "en", "ing": "in", "iang": "ian", "uang": "uan"}
+
+
+@lru_cache(maxsize=4096)
+def fuzzy(syllable: str) -> str:
+    """The blocking key: the ASR's strongest confusions collapsed."""
+    i, f = _split(syllable)
+    return _FUZZY_I.get(i, i) + "|" + _FUZZY_F.get(f, f)
+
+
+def sequence_cost(heard: list[str], said: list[tuple[tuple[str, float], ...]], indel: float = 1.0) -> float:
+    """Weighted edit distance between syllable sequences, anchored at both ends.
+
+    `heard` is the text's reading (phrase context); each position of `said` holds the term's
+    readings with their extra cost. The first and the last syllables must align with each
+    other: an extra or missing syllable at an edge is a neighbouring word, not a mishearing
+    (和自会规 is not 自回归, 常上下闻 is not 上下文).
+    """
+    inf = float("inf")
+    n, m = len(heard), len(said)
+
+    def sub(i: int, j: int) -> float:
+        c = min(syllable_cost(heard[i], b) + extra for b, extra in said[j])
+        return c if c <= MAX_SYLLABLE else inf
+
+    def merge(i: int, j: int) -> float:  # two said syllables heard as one (大语言 → 大圆: yu+yan → yuan)
+        if any(heard[i] == b for b, _ in said[j] + said[j + 1]):
+            return inf  # 预训 is 预训练 shortened, not misheard
+        c = min(merged_cost(heard[i], b1, b2) for b1, _ in said[j] for b2, _ in said[j + 1])
+        return MERGE + c if c <= 0.4 else inf  # 比 (bi) does not cover 随机 (sui ji)
+
+    prev = [0.0] + [inf] * m  # no leading insertion or deletion: the first syllables pair up
+    for i in range(1, n + 1):
+        cur = [inf] * (m + 1)
+        for j in range(1, m + 1):
+            cur[j] = min(prev[j - 1] + sub(i - 1, j - 1), prev[j] + indel, cur[j - 1] + indel)
+            if j >= 2 and i >= 1:
+                cur[j] = min(cur[j], prev[j - 2] + merge(i - 1, j - 2))
+        prev = cur
+    return prev[m]
+
+
+def anchored_cost(heard: list[str], said: list[tuple[tuple[str, float], ...]], indel: float = 1.0) -> float:
+    """sequence_cost, with the last syllables also paired."""
+    if not heard or not said:
+        return float("inf")
+    last = min(syllable_cost(heard[-1], b) + extra for b, extra in said[-1])
+    if last > MAX_SYLLABLE:
+        return float("inf")
+    if len(heard) == 1 or len(said) == 1:
+        return last if len(heard) == len(said) else float("inf")
+    return sequence_cost(heard[:-1], said[:-1], indel) + last
+
+
+# --- the index of terms --------------------------------------------------------------------
+@dataclass
+class _Index:
+    zh: list[tuple[str, list]] = field(default_factory=list)  # term, readings per char (with extra cost)
+    by_fuzzy: dict[str, set[int]] = field(default_factory=dict)
+    latin: list[tuple[str, str, str]] = field(default_factory=list)  # term, squashed lower, metaphone key
+    exact: object = None  # Aho-Corasick over all terms (ASCII-folded)
+
+
+@lru_cache(maxsize=50_000)
+def _readings(char: str) -> tuple[str, ...]:
+    from pypinyin import Style, pinyin
+
+    return tuple(dict.fromkeys(pinyin(char, style=Style.NORMAL, heteronym=True)[0]))
+
+
+ALT_READING = 0.05  # a term's character read other than pypinyin's phrase reading (似然 shi/si, 长 zhang/chang)
+
+
+def _term_readings(term: str) -> list[tuple[tuple[str, float], ...]]:
+    from pypinyin import lazy_pinyin
+
+    phrase = lazy_pinyin(term)
+    out = []
+    for p, c in zip(phrase, term, strict=True):
+        out.append(((p, 0.0), *((r, ALT_READING) for r in _readings(c) if r != p)))
+    return out
+
+
+def _metaphone(words: str) -> str:
+    import jellyfish
+
+    return " ".join(jellyfish.metaphone(w) for w in LATIN_WORD.findall(words) if not w.isdigit())
+
+
+def squash(s: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+def _build_index(terms: tuple[str, ...]) -> _Index:
+    import ahocorasick
+
+    index = _Index()
+    for term in terms:
+        if CJK.fullmatch(term) and 2 <= len(term) <= 8:
+            k = len(index.zh)
+            readings = _term_readings(term)
+            index.zh.append((term, readings))
+            for rs in readings:
+                for r, _ in rs:
+                    index.by_fuzzy.setdefault(fuzzy(r), set()).add(k)
+        elif not HAS_CJK.search(term) and re.search(r"[A-Za-z]", term) and len(squash(term)) >= 3:
+            index.latin.append((term, squash(term), _metaphone(term)))
+    auto = ahocorasick.Automaton()
+    for term in terms:
+        if len(term) >= 2:
+            auto.add_word(term.lower(), term)
+    auto.make_automaton()
+    index.exact = auto
+    return index
+
+
+_INDEXES: dict[tuple[str, ...], _Index] = {}
+
+
+def term_index(glossary) -> _Index:
+    terms = tuple(sorted({e.term for e in glossary.entries}))
+    if terms not in _INDEXES:
+        _INDEXES[terms] = _build_index(terms)
+    return _INDEXES[terms]
+
+
+# --- candidates ------------------------------------------------------------------------------
+@dataclass
+class Candidate:
+    start: int
+    end: int
+    term: str
+    kind: str  # zh | latin | case | mixed
+    cost: float  # phonetic cost (syllables for zh; 1 - similarity scaled for latin)
+    odds: float = 0.0
+    note: str = ""
+    gain: float = 0.0  # LM log10 gain
+    freq: int = 0  # jieba frequency of the span as one word
+
+
+def _exact_spans(text: str, index: _Index) -> list[tuple[int, int, str]]:
+    """Where terms already occur exactly (Latin on word boundaries)."""
+    out = []
+    low = text.lower()
+    for end_idx, term in index.exact.iter(low):
+        start, end = end_idx + 1 - len(term), end_idx + 1
+        if (
+            term[0].isascii()
+            and term[0].isalnum()
+            and start > 0
+            and text[start - 1].isascii()
+            and text[start - 1].isalnum()
+        ):
+            continue
+        if (
+            term[-1].isascii()
+            and term[-1].isalnum()
+            and end < len(text)
+            and text[end].isascii()
+            and text[end].isalnum()
+        ):
+            continue
+        out.append((start, end, term))
+    return out
+
+
+def chinese_candidates(text: str, index: _Index, segment) -> list[Candidate]:
+    from pypinyin import lazy_pinyin
+
+    out = []
+    if not index.zh:
+        return out
+    max_len = max(len(t) for t, _ in index.zh) + 1
+    for run in CJK.finditer(text):
+        s, off = run.group(), run.start()
+        if len(s) < 2:
+            continue
+        heard = lazy_pinyin(s)  # the text as read in context: what the recogniser heard
+        keys = [fuzzy(r) for r in heard]
+        cuts, pos = [0], 0
+        for w in segment(s):
+            pos += len(w)
+            cuts.append(pos)
+        for a, i in enumerate(cuts):
+            for j in cuts[a + 1 :]:
+                n = j - i
+                if n > max_len:
+                    break
+                if n < 2:
+                    continue
+                window = s[i:j]
+                hits: Counter = Counter()
+                for key in set(keys[i:j]):
+                    hits.update(index.by_fuzzy.get(key, ()))
+                for k, h in hits.items():
+                    term, said = index.zh[k]
+                    m = len(said)
+                    if abs(m - n) > 1 or h < max(1, (m + 1) // 2) or term == window:
+                        continue
+                    if term in window or window in term:
+                        continue  # adding/removing characters around a real word is not a mishearing
+                    if _numerals(window) != _numerals(term):
+                        continue  # 四五年 is not 思维链: numbers are heard right
+                    cost = anchored_cost(heard[i:j], said)
+                    if cost <= MAX_COST and cost / m <= MAX_NORM_COST:
+                        out.append(Candidate(off + i, off + j, term, "zh", cost))
+    return out
+
+
+_NUMERALS = re.compile(r"[零〇一二两三四五六七八九十百千万亿]")
+
+
+def _numerals(s: str) -> list[str]:
+    return _NUMERALS.findall(s)
+
+
+def _known_acronym(span: str, known) -> bool:
+    """Short capitals (MLE, NLL, ST) are spelled letter by letter and collide with each other:
+    one of up to three letters, or one the corpora use, is taken as said."""
+    if not span.isupper() or " " in span:
+        return False
+    letters = re.sub(r"[^A-Z]", "", span)
+    return len(letters) <= 3 and not re.search(r"[0-9]", span) or (known is not None and span.lower() in known)
+
+
+def latin_candidates(text: str, index: _Index, known=None) -> list[Candidate]:
+    """`known`: a vocabulary (the LM's) that tells real acronyms from misheard ones."""
+    from rapidfuzz.fuzz import ratio
+
+    out = []
+    if not index.latin:
+        return out
+    for run in LATIN_RUN.finditer(text):
+        words = list(LATIN_WORD.finditer(run.group()))
+        off = run.start()
+        for a in range(len(words)):
+            for b in range(a + 1, min(len(words), a + 5) + 1):
+                start, end = off + words[a].start(), off + words[b - 1].end()
+                if _in_identifier(text, start, end):
+                    continue
+                span = text[start:end]
+                sq = squash(span)
+                if len(sq) < 3 or _known_acronym(span, known):
+                    continue  # two letters (lr, RN) match too much
+                key = None
+                for term, tsq, tkey in index.latin:
+                    if abs(len(tsq) - len(sq)) > max(3, len(tsq) // 3):
+                        continue
+                    if sq == tsq:
+                        if span != term and _case_fix_ok(span, term):
+                            out.append(Candidate(start, end, term, "case", 0.0))
+                        continue
+                    char_sim = ratio(sq, tsq) / 100
+                    if char_sim < 0.6 or not _latin_shape_ok(span, term):
+                        continue
+                    if key is None:
+                        key = _metaphone(span)
+                    sim = 0.6 * char_sim + 0.4 * ratio(key, tkey) / 100 if key and tkey else char_sim
+                    single = b - a == 1 and " " not in term and "-" not in term
+                    if sim >= (LATIN_MIN_SIM_WORD if single else LATIN_MIN_SIM):
+                        out.append(Candidate(start, end, term, "latin", 1.0 - sim))
+    return out
+
+
+def _in_identifier(text: str, start: int, end: int) -> bool:
+    """Code-like context (init_rnn_state, rnn.RNN, a/b): not speech, leave it alone."""
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return (
+        before in "_./\\#@$" or after in "_/\\(" or (after == "." and end + 1 < len(text) and text[end + 1].isalnum())
+    )
+
+
+def _latin_shape_ok(span: str, term: str) -> bool:
+    """Digits are never misheard into other digits; inflections and added or dropped words are
+    not mishearings (fine tune ≠ fine-tuning, Scaling-Nor ≠ Scaling)."""
+    if re.findall(r"[0-9]+", span) != re.findall(r"[0-9]+", term):
+        return False
+    ws, wt = [w.lower() for w in LATIN_WORD.findall(span)], [w.lower() for w in LATIN_WORD.findall(term)]
+    if len(ws) == len(wt):
+        for x, y in zip(ws, wt, strict=True):
+            if x == y:
+                continue
+            short, long = sorted((x, y), key=len)
+            if any(long in (short + suf, short[:-1] + suf) for suf in _INFLECTIONS):
+                return False
+            if _word_similarity(x, y) < 0.4:
+                return False  # Scaling up is not Scaling Law: each changed word must sound alike
+        return True
+    a, b = squash(span), squash(term)  # words merged or split: both ends must agree
+    return a[:2] == b[:2] and a[-1] == b[-1]
+
+
+_INFLECTIONS = ("s", "es", "ed", "d", "ing", "er", "ers", "ly", "ation", "ations", "al", "e")
+
+
+def _word_similarity(heard: str, said: str) -> float:
+    """One word against one word; a leading n is heard for l (Chinese speakers' n/l)."""
+    from rapidfuzz.fuzz import ratio
+
+    if heard[:1] == "n" and said[:1] == "l":
+        heard = "l" + heard[1:]
+    return 0.5 * ratio(heard, said) / 100 + 0.5 * ratio(_metaphone(heard), _metaphone(said)) / 100
+
+
+def _case_fix_ok(span: str, term: str) -> bool:
+    """Restore established casing (VIT → ViT, Gan → GAN) only where the casing is distinctive."""
+    if " " in term or "-" in term or span.lower() != term.lower() or span.islower():
+        return False
+    distinctive = term.isupper() or (any(c.isupper() for c in term[1:]) and any(c.islower() for c in term))
+    return distinctive and len(term) >= 3
+
+
+def mixed_candidates(text: str, index: _Index) -> list[Candidate]:
+    """A Latin prefix of a term, then Chinese syllables spelling exactly its remaining letters."""
+    from pypinyin import lazy_pinyin
+
+    out = []
+    for m in re.finditer(r"([A-Za-z]{2,})([\u4e00-\u9fff]{1,2})", text):
+        latin, chars = m.group(1), m.group(2)
+        for term, tsq, _ in index.latin:
+            if not tsq.startswith(latin.lower()) or len(tsq) < 5:
+                continue
+            rest = tsq[len(latin) :]
+            for n in (2, 1):
+                if n <= len(chars) and len(rest) >= 3 and "".join(lazy_pinyin(chars[:n])) == rest:
+                    out.append(Candidate(m.start(), m.start(1) + len(latin) + n, term, "mixed", 0.0))
+                    break
+    return out
+
+
+# --- scoring and selection --------------------------------------------------------------------
+def score(cands: list[Candidate], text: str, ctx: Context, exact: list[tuple[int, int, str]]) -> list[Candidate]:
+    lm = ctx.lm
+    freq = ctx.word_freq
+    present = Counter(t.lower() for _, _, t in exact)
+    if not cands:
+        return cands
+    for c in cands:
+        span = text[c.start : c.end]
+        gain = c.gain = lm.delta(text, c.start, c.end, c.term)
+        c.freq = freq.get(span, 0)
+        prior = PRIOR * min(2.0, math.log2(1 + present[c.term.lower()]))  # said (or fixed) elsewhere in the talk
+        if c.kind == "zh":
+            common = COMMON * math.log10(1 + c.freq)
+            short = SHORT if len(c.term) == 2 else 0.0
+            c.odds = min(gain, MAX_GAIN_ZH) - PHONE * c.cost - common - BASE - short + prior
+            c.note = f"pinyin cost {c.cost:.2f}, LM {gain:+.1f}, word freq {c.freq}"
+        elif c.kind == "latin":
+            sim = 1 - c.cost
+            words = [w.lower() for w in LATIN_WORD.findall(span) if not w.isdigit()]
+            oov = LATIN_OOV if any(w not in lm.model for w in words) else 0.0
+            c.odds = min(gain, MAX_GAIN_LATIN) + LATIN_SIM * (sim - 0.8) + oov - BASE + prior
+            c.note = f"similarity {sim:.2f}, LM {gain:+.1f}" + (", word unknown to the corpora" if oov else "")
+        elif c.kind == "case":
+            c.odds = 3.0 + prior
+            c.note = "established casing"
+        else:
+            c.odds = max(gain, 0.0) + 1.0 + prior
+            c.note = f"Latin prefix + pinyin spelling, LM {gain:+.1f}"
+    return cands
+
+
+def _blocked(c: Candidate, text: str, exact: list[tuple[int, int, str]]) -> bool:
+    """Never cut through a term that is already right, nor drop one the span contains."""
+    for s, e, term in exact:
+        if e <= c.start or s >= c.end:
+            continue
+        if s < c.start or e > c.end:
+            return True
+        if term.lower() not in c.term.lower():
+            return True
+    return False
+
+
+def find(text: str, ctx: Context, is_original=lambda s, e: True) -> list[Candidate]:
+    """Scored, non-overlapping candidates (best first), above PROPOSE.
+
+    Two rounds: a candidate next to an applied fix is re-scored with that fix in place (一阶局
+    before 二阶局 → 二阶矩 is judged in a sentence that makes sense), and a term fixed
+    confidently anywhere counts as present in the talk.
+    """
+    index = term_index(ctx.glossary)
+    exact = _exact_spans(text, index)
+    cands = chinese_candidates(text, index, ctx.segmenter) + latin_candidates(text, index, ctx.lm.model)
+    cands += mixed_candidates(text, index)
+    cands = [c for c in cands if is_original(c.start, c.end) and not _blocked(c, text, exact)]
+    score(cands, text, ctx, exact)
+    chosen = _select(cands)
+    applied = [c for c in chosen if c.odds >= APPLY]
+    if applied:
+        fixed = _apply(text, applied)
+        present = exact + [(c.start, c.end, c.term) for c in applied]
+        rest = [c for c in cands if not any(c.start < a.end and a.start < c.end for a in applied)]
+        near = [c for c in rest if any(abs(c.start - a.end) < 12 or abs(a.start - c.end) < 12 for a in applied)]
+        for c in rest:
+            if c in near:
+                old_gain = c.gain
+                shifted = _shift(c, applied)
+                score([shifted], fixed, ctx, present)
+                if shifted.gain > old_gain:
+                    c.odds, c.gain, c.note = shifted.odds, shifted.gain, shifted.note + " (after neighbouring fix)"
+                    continue
+            score([c], text, ctx, present)
+        chosen = _select(applied + rest)
+    return chosen
+
+
+def _select(cands: list[Candidate]) -> list[Candidate]:
+    best: dict[tuple[int, int], Candidate] = {}
+    for c in cands:
+        if (c.start, c.end) not in best or c.odds > best[(c.start, c.end)].odds:
+            best[(c.start, c.end)] = c
+    chosen: list[Candidate] = []
+    # among overlapping candidates the better one wins; a little credit for explaining more of the
+    # text, so 常上下闻 → 长上下文 beats 上下闻 → 上下文 (which would leave 常 behind)
+    for c in sorted(best.values(), key=lambda c: (-(c.odds + 0.2 * (c.end - c.start)), c.start)):
+        if c.odds < PROPOSE:
+            break
+        if any(c.start < o.end and o.start < c.end for o in chosen):
+            continue
+        chosen.append(c)
+    return sorted(chosen, key=lambda c: c.start)
+
+
+def _apply(text: str, applied: list[Candidate]) -> str:
+    out, pos = [], 0
+    for c in sorted(applied, key=lambda c: c.start):
+        out += [text[pos : c.start], c.term]
+        pos = c.end
+    return "".join(out) + text[pos:]
+
+
+def _shift(c: Candidate, applied: list[Candidate]) -> Candidate:
+    """The candidate's position in the text with `applied` (none overlapping it) replayed."""
+    delta = sum(len(a.term) - (a.end - a.start) for a in applied if a.end <= c.start)
+    return Candidate(c.start + delta, c.end + delta, c.term, c.kind, c.cost)
+
+
+def propose(doc: Document, ctx: Context) -> list[Change]:
+    changes = []
+    for c in find(doc.text, ctx, doc.is_original):
+        conf = 1 / (1 + 10 ** (-c.odds))
+        changes.append(
+            Change(
+                c.start, c.end, c.term, rule=f"phonetic:{c.kind}", confidence=conf, applied=c.odds >= APPLY, note=c.note
+            )
+        )
+    return changes

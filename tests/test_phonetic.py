@@ -1,0 +1,171 @@
+"""phonetic: unseen misrecognitions of glossary terms, on real text, without wrecking correct text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cleanup import lm
+from cleanup.context import Context, default_glossary_paths
+from cleanup.document import Document, Source
+from cleanup.glossary.model import Entry, Glossary, load_glossary
+from cleanup.stages import phonetic
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "transcripts/raw/zhiyuan2024-genmodel-p6-roundtable.raw.txt"
+TALK = "zhiyuan2024-genmodel-p6-roundtable"
+FIXTURE = REPO / "tests/data/sample_term_errors.yaml"
+D2L = REPO.parent / "shared/corpora/d2l-zh"
+# held out from the LM (scripts/train_lm.py HELD_OUT): the fixed false-positive slice
+D2L_SLICE = ("chapter_optimization__", "chapter_recurrent-modern__")
+
+pytestmark = pytest.mark.skipif(not lm.DEFAULT_MODEL.exists(), reason="no shipped LM")
+
+
+def context_with(terms: list[str]) -> Context:
+    ctx = Context()
+    ctx.glossary = Glossary([Entry(t, []) for t in terms])
+    return ctx
+
+
+def canonical_only(talk: str | None) -> Context:
+    """The shipped glossary with every variant removed: what discovery has to work from."""
+    full = load_glossary(default_glossary_paths(talk))
+    ctx = Context()
+    ctx.glossary = Glossary([Entry(e.term, [], e.en, e.tags) for e in full.entries])
+    return ctx
+
+
+def run(text: str, ctx: Context) -> tuple[Document, list]:
+    doc = Document(Source.from_text(text))
+    changes = phonetic.propose(doc, ctx)
+    doc.apply("phonetic", changes)
+    return doc, changes
+
+
+def applied(text: str, terms: list[str]) -> list[tuple[str, str]]:
+    _, changes = run(text, context_with(terms))
+    return [(text[c.start : c.end], c.after) for c in changes if c.applied]
+
+
+# --- what it must find ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, terms, expected",
+    [
+        # polyphone: 似 in 似然 reads si, and the ASR heard zi
+        ("但我之前一直是从最大自然的角度去理解它的", ["最大似然", "自然语言处理"], [("最大自然", "最大似然")]),
+        # the window is anchored: 和 and 了 stay
+        ("其实它和自会规其实真的很像，那就是自会规了", ["自回归"], [("自会规", "自回归")] * 2),
+        ("我自己做多么泰大模型做的特别多", ["多模态"], [("多么泰", "多模态")]),
+        ("我总觉得这是一个，常上下闻的问题", ["长上下文", "上下文"], [("常上下闻", "长上下文")]),
+        # two syllables heard as one (yu yan → yuan)
+        (
+            "有可能是大圆模型scale up也不一定能解决的问题",
+            ["大语言模型", "大模型", "开源模型"],
+            [("大圆模型", "大语言模型")],
+        ),
+        ("可能探讨一下Scaling Loss。", ["Scaling Law", "Scaling"], [("Scaling Loss", "Scaling Law")]),
+        ("除了刚才之前提到Basin Float Network，它是一个连续化的Diffusion之外", ["Bayesian Flow Network"], None),
+        ("比如说当年做Gan的时候，大家可能在追求这种consistency", ["GAN"], [("Gan", "GAN")]),
+    ],
+)
+def test_finds_unlisted_misrecognitions(text, terms, expected):
+    found = applied(text, terms)
+    if expected is None:
+        assert len(found) == 1 and found[0][1] == terms[0]
+    else:
+        assert found == expected
+
+
+# --- what it must leave alone ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text, terms",
+    [
+        # FunASR's fuzzy hotwords made exactly these edits (issue 4)
+        ("这个模型在数据质量上的表现很好，跟同代的模型比除了速度都更强", ["数均值量", "标签", "通道", "出了"]),
+        ("就没有表现出很好的效果来", ["标签"]),
+        # numbers are heard right
+        ("因为我做多模态做了好久，做了四五年。", ["思维链"]),
+        # a real word needs much stronger evidence than an LM that loves domain words
+        ("它是在一些比较严肃的场景，你的识别力不准", ["压缩"]),
+        ("与NASA开发的测试机翼的数据集不同", ["记忆"]),
+        # adding a word to a correct term is not a mishearing
+        ("在解决优化问题时比梯度下降更有效", ["随机梯度下降", "梯度下降"]),
+        ("不能在现在开源的预训模型上", ["预训练模型"]),
+        # English: real phrases, inflections, other acronyms, code
+        ("发现语言上你也不能Scaling up，那就是自回归了", ["Scaling Law"]),
+        ("针对读论文去做了一些fine tune，针对这个其他一些task做了一些fine tune", ["fine-tuning"]),
+        ("我的这个NLL，这个Negative Log Likelihood的Loss，把语言的MLE", ["NLP", "MLP"]),
+        ("比如在GP2大小上", ["GPU"]),
+        ("我们定义的init_rnn_state函数，比较rnn.RNN和rnn.GRU的不同实现", ["RNN", "GRU"]),
+    ],
+)
+def test_leaves_correct_text_alone(text, terms):
+    assert applied(text, terms) == []
+
+
+def test_only_untouched_source_text_is_proposed_on():
+    text = "其实它和自会规其实真的很像"
+    doc = Document(Source.from_text(text))
+    i = text.index("自会规")
+    from cleanup.document import Change
+
+    doc.apply("glossary", [Change(i, i + 3, "自回归呀", "glossary:test")])
+    changes = phonetic.propose(doc, context_with(["自回归"]))
+    assert all(doc.is_original(c.start, c.end) for c in changes)
+    doc.apply("phonetic", changes)  # does not raise
+
+
+def test_low_confidence_becomes_a_proposal():
+    """换解 in a weak context (the talk says 幻觉 elsewhere): logged for review, not applied."""
+    text = "语言模型的幻觉我觉得还好吧。在视觉这边你的识别力不准，或者换解比较严重"
+    doc, changes = run(text, context_with(["幻觉"]))
+    assert [(c.after, c.applied) for c in changes] == [("幻觉", False)]
+    assert doc.text == text
+    assert 0.5 <= changes[0].confidence < 0.99
+
+
+# --- the sample: recall with the glossary's variants removed -----------------------------------
+def recall(ctx: Context) -> tuple[float, list[str]]:
+    text = SAMPLE.read_text(encoding="utf-8")
+    doc, _ = run(text, ctx)
+    errors = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    missed = []
+    for e in errors:
+        assert text.count(e["context"]) == 1, e
+        if e["context"].replace(e["wrong"], e["right"]).lower() not in doc.text.lower():
+            missed.append(f"{e['wrong']}→{e['right']}")
+    return 1 - len(missed) / len(errors), missed
+
+
+def test_fixture_is_the_sample():
+    errors = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert len(errors) >= 70
+    assert all(e["wrong"] in e["context"] and text.count(e["context"]) == 1 for e in errors)
+
+
+def test_discovery_recall_on_the_sample_with_canonical_terms_only():
+    """Measured 2026-11-28: 54% (general packs), 58% (with the talk overlay's terms); floors below."""
+    general, _ = recall(canonical_only(None))
+    with_overlay, missed = recall(canonical_only(TALK))
+    print(f"phonetic recall: general packs {general:.0%}, with talk overlay {with_overlay:.0%}; missed {missed}")
+    assert general >= 0.53
+    assert with_overlay >= 0.56
+
+
+# --- false positives on edited prose ---------------------------------------------------------
+def d2l_slice() -> str:
+    files = sorted(f for f in D2L.glob("*.txt") if f.name.startswith(D2L_SLICE))
+    if not files:
+        pytest.skip("../shared/corpora/d2l-zh is not here")
+    return "\n".join(f.read_text(encoding="utf-8") for f in files)
+
+
+def test_at_most_one_change_per_20000_chars_of_d2l():
+    text = d2l_slice()
+    _, changes = run(text, canonical_only(None))
+    made = [(text[c.start : c.end], c.after) for c in changes if c.applied]
+    assert len(made) <= len(text) / 20_000, made
