@@ -532,3 +532,16 @@ def test_an_edited_file_keeps_its_labels_and_gets_labels_where_missing():
         md == "# T\n\n**主持人**：好，我们开始。\n\n**王老师**：我先说。\n\n**王老师**：我再补充一句。\n\n"
         "**主持人**：谢谢\n"
     )
+
+
+def test_everyday_phrases_inside_an_answer_do_not_split_it(sample_text):
+    """我觉得这个问题 / 我的看法是 / 这个问题我 open turns after a closing, not mid-answer."""
+    text = sample_text.replace(
+        "所以我怎么也想不明白，",
+        "所以我怎么也想不明白。我觉得这个问题其实很复杂，我的看法是还要再看看。这个问题我也没想清楚，",
+    )
+    md = run(text).text
+    who = letters_with_labels(md)
+    letters = who[0]
+    p = letters.find(evaluate.letters("我觉得这个问题其实很复杂"))
+    assert who[1][p] == who[1][p - 20] == who[1][p + 40] != "主持人"

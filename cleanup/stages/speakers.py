@@ -41,6 +41,7 @@ WS = " \t\u3000\n"
 IMAGE_LINE = re.compile(r"^[ \t]*!\[[^\]\n]*\]\([^)\n]*\)[ \t]*$", re.M)
 PARA_MIN, PARA_TARGET, PARA_MAX = 150, 260, 400
 ACCEPT = 1.5  # a candidate turn start needs at least this score
+TENTATIVE = 1.2  # an opening this strong starts the next panelist of an announced round
 STYLE_MARGIN = 3.0  # nats per 100 characters by which the best style match must win (~95% right when held out)
 
 # Common single-character surnames: a name as addressed is 姓 + 老师/先生/老/….
@@ -93,6 +94,13 @@ STRONG_ACK = re.compile(
 )
 ACK_COMMENT = re.compile(
     r"(很有意思|很有启发|非常有意思|比较犀利|很精彩|非常精彩|很有道理|很好的观点|有意思的观点|很有启发性|都很有启发|也谢谢这个问题|谢谢(?:您的|这个)问题|好问题)"
+)
+# Words that take the floor, enough on their own to start a turn.
+TAKING_FLOOR = re.compile(
+    r"^(?:(?:那|好|对|嗯|行)的?[，, ]?)?(?:(?:好|对|嗯)?的?[，, ]?(?:谢谢|感谢)(?:主持人|[^，]{1,3}(?:老师|总|博士|教授))?的(?:问题|提问)|"
+    r"(?:好|对)?[，, ]?谢谢主持人|感谢主持人|我(?:也)?(?:来)?(?:说|谈|讲)(?:一下|一点|两句|几句)(?:我的?)?(?:看法|认识|想法|理解|观点)|"
+    r"我(?:也)?(?:要)?谈谈|我(?:来)?补充|我来(?:回答|说|讲|谈)|我简单(?:说|讲|回答|插|补充)|我(?:就)?(?:多|再)说一句|我就简单(?:插|补充|说)|"
+    r"行 ?没问题|(?:对)?那我回答|我回答一下)"
 )
 # The next panelist's first words.
 OPENING = re.compile(
@@ -595,7 +603,13 @@ class _Segmenter:
                 elif opening:
                     self.add(i, end + 1.0, "panelist", "turn:next-speaker-opening", t[:16])
             elif opening and i > 0:
-                score = 1.5 + (0.3 if self.clauses[i - 1].sentence_end or ACK.match(self.text(i - 1)) else 0.0)
+                # alone, only words that take the floor (我补充一下, 我多说一句) count; 我觉得这个问题
+                # or 我的看法是 open a turn after a closing, not in the middle of someone's answer
+                strong = bool(TAKING_FLOOR.match(t))
+                after_pause = (
+                    self.clauses[i - 1].sentence_end or self.clauses[i - 1].question or ACK.match(self.text(i - 1))
+                )
+                score = (1.5 if strong else 1.0) + (0.3 if after_pause else 0.0)
                 self.add(i, score, "panelist", "turn:next-speaker-opening", t[:16])
             if FOLLOW_UP.search(t) and i > 0 and i not in self.handovers:
                 self.follow_up(i)
@@ -840,7 +854,8 @@ class _Segmenter:
         or ordered turn start is that speaker's first words, not another turn."""
         best: dict[int, Candidate] = {}
         for c in self.cands:
-            if c.score >= ACCEPT and (c.clause not in best or c.score > best[c.clause].score):
+            tentative = c.hint == "panelist" and c.score >= TENTATIVE  # kept only inside a round
+            if (c.score >= ACCEPT or tentative) and (c.clause not in best or c.score > best[c.clause].score):
                 best[c.clause] = c
         chosen = [best[i] for i in sorted(best)]
         targeted = {c.clause for c in self.cands if c.group >= 0 and c.hint != "moderator"}
@@ -924,6 +939,8 @@ class _Segmenter:
                 # Q&A: the panelist already answering this asker goes on, unless another chimes in
                 t = self.text(c.clause)
                 label = asked if asked and not ANOTHER_VOICE.match(t) else guest()
+            elif c.hint == "panelist" and c.score < ACCEPT and (learning or not 0 <= slot + 1 < len(rnd)):
+                continue  # a weak opening (我从…角度来看) only marks the next panelist of a round
             elif c.hint == "panelist":
                 if not learning and 0 <= slot + 1 < len(rnd):
                     slot += 1
