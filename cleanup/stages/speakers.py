@@ -78,13 +78,15 @@ HANDOVER_AFTER = [
         ),
     ),
 ]
-HANDOVER_BEFORE = re.compile(r"(?:请|有请|邀请|让|交给|轮到|我们请|听听|问问|问一下|从|要不)$")
+HANDOVER_BEFORE = re.compile(
+    r"(?:请|有请|邀请|让|交给|轮到|我们请|听听|问问|问一下|从|要不)$|(?:有请|邀请|欢迎)(?:来自)?[^，]{2,16}的$"
+)
 NAMELESS_HANDOVER = re.compile(r"从(?:[^，。老]{0,3})?老师开始|请(?:这位|那位)?老师(?:先)?(?:来|谈|说)")
 ORDER_CUE = re.compile(r"按(?:照)?.{0,6}顺序|反过来|倒过来|倒序|反着来|换个顺序|轮流|依次")
 REVERSE_CUE = re.compile(r"反过来|倒过来|倒序|反着")
 CLOSING = re.compile(
     r"(这(?:就)?是我(?:的)?(?:一个|一点|一些|个人的?)?(?:粗浅的|简单的|不成熟的|初步的)?(?:看法|观点|想法|经验|理解|认识|思考|体会|观察)|我的.{0,6}(?:看法|观点)就是这些|不是结论|我就(?:这些|先说这些|说这么多|说到这|讲这么多|讲到这|补充这些)|"
-    r"我先(?:说|讲)(?:这么多|到这)|就(?:说|讲)到这(?:里|儿)?|基本上就是.{0,12}(?:看法|观点)|以上是我的|以上就是|谢谢大家|我的看法就是这样|大概(?:就)?是这样|我就先到这|抛砖引玉)"
+    r"我先(?:说|讲)(?:这么多|到这)|就(?:说|讲)到这(?:里|儿)?|基本上就是.{0,12}(?:看法|观点)|以上是我的|以上就是|谢谢大家|我的(?:报告|分享|汇报|介绍)就到这|我的看法就是这样|大概(?:就)?是这样|我就先到这|抛砖引玉)"
 )
 THANKS_END = re.compile(r"^(?:对|好|嗯|是|行)*\s*谢谢(?:大家)?$")
 ACK = re.compile(r"^(?:好的|好|明白|对|嗯|OK|ok|行|谢谢|感谢|非常感谢|非常好|很好|是的|对对)+$")
@@ -116,13 +118,13 @@ OPENING = re.compile(
 AUDIENCE_INVITE = re.compile(
     r"(有没有(?:什么|人)?(?:问题|想问)|大家有(?:什么)?问题|现场(?:的)?(?:观众|听众|朋友)|递(?:个|一下)?话筒|听众们|观众们|提问环节|(?:还有没有|有没有)什么.{0,6}(?:问题|想讨论))"
 )
-MIC = re.compile(r"(话筒|麦克风|递|那位|这位|后面那|前面那|^哦|有一个|好好好|请讲|您请|我来递)")
+MIC = re.compile(r"(话筒|麦克风|递|那位|这位|^这边$|^那边$|后面那|前面那|^哦|有一个|好好好|请讲|您请|我来递)")
 AUDIENCE_START = re.compile(
     r"(^各位老师好|^(?:各位)?老师(?:们)?(?:好|您好)|^(?:嘉宾|专家)们?好|我想问(?:一下)?|我有(?:一|两|几)?个问题|想请教|^请问|我的问题是)"
 )
 AUDIENCE_END = re.compile(r"(简单回答一下|回答一下就行|这是第一个问题|就这个问题|谢谢$|这是我的问题|我的问题就是这个)")
 MODERATOR_META = re.compile(
-    r"(时间(?:也)?差不多了|时间还有|时间有限|(?:由于|因为)?时间关系|就到这里|再次感谢|圆桌(?:论坛)?就到这|还有(?:\d+|几|[一二三四五十]+)分钟|最后一个问题|(?:我们|那)的?第[一二三四五]个问题|下一个问题|我们(?:还)?准备了|今天的圆桌|线下(?:可以)?(?:交流|讨论))"
+    r"(时间(?:也)?差不多了|时间还有|时间有限|(?:由于|因为)?时间关系|(?:我们|圆桌|论坛|环节|讨论)(?:今天)?就到这里|再次感谢|圆桌(?:论坛)?就到这|还有(?:\d+|几|[一二三四五十]+)分钟|最后一个问题|(?:我们|那)的?第[一二三四五]个问题|下一个问题|我们(?:还)?准备了|今天的圆桌|线下(?:可以)?(?:交流|讨论))"
 )
 # 您觉得…会不会…: a question put to someone, whatever the ASR marked at its end
 ASKED = re.compile(
@@ -549,6 +551,10 @@ class _Segmenter:
                 k < n and k - h <= 4 and not self.clauses[k - 1].question and re.search(r"^(?:您|你)|您", self.texts[k])
             ):
                 k += 1  # 张总，您是做产业的，您怎么看：the question runs on to its end
+            if re.search(r"(?:有请|邀请|欢迎)", self.texts[h]) and not self.clauses[h].sentence_end:
+                # 有请来自复旦大学的吴老师，给我们带来报告，大家欢迎：the introduction runs on
+                while k < n - 1 and k - h <= 4 and not self.clauses[k - 1].sentence_end:
+                    k += 1
             if rule == "turn:handover-bare-name" and not (
                 self.closing_before(h) or OPENING.match(self.text(h + 1)) or ANSWER_OPENING.match(self.text(h + 1))
             ):
@@ -938,7 +944,13 @@ class _Segmenter:
             elif c.hint in ("panelist", "answer") and asked is not None:
                 # Q&A: the panelist already answering this asker goes on, unless another chimes in
                 t = self.text(c.clause)
-                label = asked if asked and not ANOTHER_VOICE.match(t) else guest()
+                speakers = {h for h in history if h != mod and not h.startswith(AUDIENCE)}
+                if asked and not ANOTHER_VOICE.match(t):
+                    label = asked
+                elif len(speakers) == 1 and not any(h.startswith(GUEST) for h in speakers):
+                    label = next(iter(speakers))  # a talk's Q&A: its speaker answers
+                else:
+                    label = guest()
             elif c.hint == "panelist" and c.score < ACCEPT and (learning or not 0 <= slot + 1 < len(rnd)):
                 continue  # a weak opening (我从…角度来看) only marks the next panelist of a round
             elif c.hint == "panelist":
