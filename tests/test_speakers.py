@@ -580,3 +580,13 @@ def test_a_talk_with_a_host_and_questions():
             ("主持人", "好，再次感谢吴老师"),
         ],
     )
+
+
+def test_a_transcript_that_starts_with_a_panelist():
+    text = (
+        "# 圆桌\n\n谢谢主持人，我先说一下，我觉得数据是最重要的，这是我的看法，"
+        "好的，谢谢，刘老师您怎么看，我同意，但是算力也很重要，我就说这么多，"
+        "好，王老师有什么补充，我补充一点，就是评测也很重要。\n"
+    )
+    labels = [label for label, _ in paragraphs(run(text).text)]
+    assert labels[0] != "主持人" and labels[1] == "主持人" and labels[2] == "刘老师" and labels[-1] == "王老师"

@@ -904,6 +904,14 @@ class _Segmenter:
             guests += 1
             return f"{GUEST}{chr(ord('A') + guests - 1)}" if guests <= 26 else f"{GUEST}{guests}"
 
+        first = next((c for c in chosen if c.clause == 0), None)
+        if first is not None and first.hint == "named":  # 大家好，我是…: a panelist opens the text
+            turns[0] = Turn(0, first.name, first.rule, 0.7, first.note)
+            history = [first.name]
+        elif re.search(r"谢谢主持人|感谢主持人", "".join(self.texts[:2])):  # the host is not in the transcript
+            label = guest()
+            turns[0] = Turn(0, label, "turn:first-thanks-the-host", 0.6, self.text(0)[:16])
+            history, order, rnd, slot = [label], [label], [label], 0
         for c in chosen:
             if c.clause == 0:
                 continue
