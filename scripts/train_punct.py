@@ -128,7 +128,7 @@ def tune_bias(collected, labels) -> tuple[dict, float]:
     bias = {lab: 0.0 for lab in labels}
     best = pm.objective(pm.score(collected, bias))
     for _round in range(2):
-        for lab in ("COMMA", "PERIOD", "QUESTION", "ENUM"):
+        for lab in ("COMMA", "PERIOD", "QUESTION"):  # 、 is left alone: not in the objective
             if lab not in bias:
                 continue
             for v in grid:
@@ -137,6 +137,35 @@ def tune_bias(collected, labels) -> tuple[dict, float]:
                 if s > best + 1e-4:
                     best, bias = s, cand
     return bias, best
+
+
+def tune(out: Path, dev: list[str], no_tune: bool = False) -> None:
+    """Pick the sentence-classifier weight and the decision biases on dev; store them in
+    the model's JSON side file (keeping what training wrote there)."""
+    meta_path = out.with_suffix(".json")
+    meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
+    meta.pop("bias", None)
+    meta.pop("qweight", None)
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    pm.PunctuationModel._cache.pop(str(out.resolve()), None)
+    model = pm.PunctuationModel.load(out)
+    qweight = 0.0
+    if model._qtagger is not None:
+        best = -1.0
+        for w in (0.0, 0.5, 0.75, 1.0):
+            model._qweight = w
+            s = pm.objective(pm.score(pm.collect(model, dev)))
+            print(f"  dev objective with qweight={w}: {s:.4f}")
+            if s > best + 1e-4:
+                best, qweight = s, w
+    model._qweight = qweight
+    bias = {}
+    if not no_tune:
+        bias, best = tune_bias(pm.collect(model, dev), model._labels)
+        print(f"  dev objective with biases {bias}: {best:.4f}")
+    meta.update({"labels": dict(zip(pm._LABELS, pm.MARKS, strict=True)), "bias": bias, "qweight": qweight})
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    print(f"dev-tuned: qweight={qweight}, biases={bias}")
 
 
 def train_question_model(lines: list[str], path: Path, c2: float = 0.1) -> int:
@@ -166,12 +195,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--resplit", action="store_true", help="regenerate punct_split.json")
     ap.add_argument("--eval-only", action="store_true", help="evaluate the shipped model")
+    ap.add_argument("--tune-only", action="store_true", help="re-tune qweight/biases of the shipped model")
     ap.add_argument("--out", default=str(pm.DEFAULT_MODEL))
     ap.add_argument("--max-train-chars", type=int, default=1_600_000)
     ap.add_argument("--q-oversample", type=int, default=3)
-    ap.add_argument("--c1", type=float, default=0.05)
+    ap.add_argument("--c1", type=float, default=0.2)
     ap.add_argument("--c2", type=float, default=0.01)
     ap.add_argument("--iterations", type=int, default=80)
+    ap.add_argument("--features", choices=("full", "lean"), default="full", help="feature template set")
     ap.add_argument("--minfreq", type=float, default=3, help="drop attributes seen fewer times")
     ap.add_argument("--no-tune", action="store_true", help="skip dev bias tuning")
     ap.add_argument("--no-question-model", action="store_true", help="CRF only for ？ vs 。")
@@ -198,7 +229,7 @@ def main(argv=None) -> int:
     spoken = [line for _, line in pm.read_corpus_lines(root, split["spoken"])]
     out = Path(args.out)
 
-    if not args.eval_only:
+    if not (args.eval_only or args.tune_only):
         import pycrfsuite
 
         rng = random.Random(SEED)
@@ -225,7 +256,7 @@ def main(argv=None) -> int:
         trainer = pycrfsuite.Trainer(verbose=False)
         nq = 0
         for line in kept:
-            ex = pm.make_example(line)
+            ex = pm.make_example(line, lean=args.features == "lean")
             if ex is None:
                 continue
             reps = args.q_oversample if "QUESTION" in ex[1] else 1
@@ -253,34 +284,16 @@ def main(argv=None) -> int:
                 print("question classifier training failed", file=sys.stderr)
                 return 1
             print(f"question classifier -> {qpath.name} ({qpath.stat().st_size / 1e6:.2f} MB)")
-        pm.PunctuationModel._cache.pop(str(out.resolve()), None)
-        out.with_suffix(".json").unlink(missing_ok=True)
-        model = pm.PunctuationModel.load(out)
-        qweight = 0.0
-        if model._qtagger is not None:
-            best = -1.0
-            for w in (0.0, 0.5, 0.75, 1.0):
-                model._qweight = w
-                s = pm.objective(pm.score(pm.collect(model, dev)))
-                print(f"  dev objective with qweight={w}: {s:.4f}")
-                if s > best + 1e-4:
-                    best, qweight = s, w
-        model._qweight = qweight
-        bias = {}
-        if not args.no_tune:
-            bias, best = tune_bias(pm.collect(model, dev), model._labels)
-            print(f"  dev objective with biases {bias}: {best:.4f}")
         meta = {
-            "labels": dict(zip(pm._LABELS, pm.MARKS, strict=False)),
-            "bias": bias,
-            "qweight": qweight,
+            "features": args.features,
             "train_lines": len(kept),
             "train_chars": size,
             "params": {k: getattr(args, k) for k in PARAMS},
             "with_spoken": args.with_spoken,
         }
         out.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n", "utf-8")
-        print(f"dev-tuned: qweight={qweight}, biases={bias}")
+    if not args.eval_only:
+        tune(out, dev, args.no_tune)
 
     pm.PunctuationModel._cache.pop(str(out.resolve()), None)
     model = pm.PunctuationModel.load(out)
