@@ -590,3 +590,13 @@ def test_a_transcript_that_starts_with_a_panelist():
     )
     labels = [label for label, _ in paragraphs(run(text).text)]
     assert labels[0] != "主持人" and labels[1] == "主持人" and labels[2] == "刘老师" and labels[-1] == "王老师"
+
+
+def test_full_names_and_an_open_question_to_the_panel():
+    text = (
+        "# 圆桌对话\n\n好，我们开始，第一个问题，王建国老师您怎么看，我觉得数据最重要，这是我的看法，"
+        "好的，其他几位老师有没有补充，我补充一点，算力也很重要，我就说这么多，"
+        "好，刘明老师呢，我同意两位的看法，谢谢。\n"
+    )
+    labels = [label for label, _ in paragraphs(run(text).text)]
+    assert labels == ["主持人", "王老师", "主持人", "嘉宾A", "主持人", "刘老师"]

@@ -137,6 +137,10 @@ ANSWER_START = re.compile(
     r"^(?:其实我也不是|我(?:也)?不是(?:这个|这方面|相关)|我(?:总)?觉得这(?:是|个问题)|我理解(?:您|你)|这个问题我|我(?:来|先)?回答|对那我回答|那我回答|我简单回答|我试着回答|"
     r"谢谢(?:您的|你的|这位)?(?:老师的|同学的)?问题|好问题|(?:好)?这个问题(?:非常|很|特别)好|这是个好问题)"
 )
+PANEL_INVITE = re.compile(
+    r"(?:其他|别的|另外)(?:几位|各位|两位|三位)?(?:老师|嘉宾)们?(?:有没有|有什么|还有什么|要不要|怎么看)|"
+    r"(?:各位|几位)(?:老师|嘉宾)们?(?:怎么看|有什么看法|有没有(?:什么)?补充)|大家怎么看"
+)
 FOLLOW_UP = re.compile(r"追问|再问(?:一下|一个)|接着(?:刚才的?|这个)?问")
 RESTATED_ANSWER = re.compile(r"^(?:其实|我觉得|我理解|这个问题|对于这个问题|关于这个)")
 STRONG_ANSWER = re.compile(
@@ -286,15 +290,14 @@ def _names(clause: str) -> list[tuple[int, int, str, str]]:
     for m in TITLE_RE.finditer(clause):
         t = m.start()
         s = None
-        for k in (1, 2):
-            if t - k < 0:
+        for k in (1, 2, 3):  # 李老师, 郭文老师, 王建国老师 (a full name only if its end is no surname)
+            if t - k < 0 or (k == 3 and s is not None):
                 break
             ch = clause[t - k]
             if ch in NOT_SURNAME or not ("\u4e00" <= ch <= "\u9fff"):
                 break
             if ch in SURNAMES:
-                s = t - k
-                # 郭文老师: prefer the outer surname when both are surnames
+                s = t - k  # 郭文老师: the outer surname when both are surnames
         if s is None or (m.group() == "老" and t - s != 1):
             continue
         hits.append((s, m.end(), clause[s:t], m.group()))
@@ -619,6 +622,11 @@ class _Segmenter:
                 )
                 score = (1.5 if strong else 1.0) + (0.3 if after_pause else 0.0)
                 self.add(i, score, "panelist", "turn:next-speaker-opening", t[:16])
+            if PANEL_INVITE.search(t) and i not in self.handovers:
+                # 其他几位老师有没有补充？ — someone on the panel answers once the question ends
+                q = next((q for q in range(i, min(n - 1, i + 4)) if self.clauses[q].question), i)
+                self.add(q + 1, 2.0, "panelist", "turn:panel-invited", t[:16])
+                self.moderator_before(i, 1.5)
             if FOLLOW_UP.search(t) and i > 0 and i not in self.handovers:
                 self.follow_up(i)
             if MODERATOR_META.search(t) and i > 0:
@@ -871,6 +879,7 @@ class _Segmenter:
         for c in chosen:
             if (
                 c.hint == "panelist"
+                and c.rule != "turn:panel-invited"
                 and c.clause not in targeted
                 and any(
                     p.hint in ("named", "order", "moderator") and 0 < c.clause - p.clause <= 2 and p.score > c.score
