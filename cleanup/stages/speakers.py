@@ -1,16 +1,31 @@
 """speakers: the output layout — title, speaker turns, paragraphs — as edits.
 
-Runs last, once punctuate has chosen the sentence marks. The text is cut into clauses (at
-marks and at line breaks). Cues propose turn starts, each with a score and a hint about who
-speaks next: a hand-over by name (`邓老师有什么看法`), the announced panel order (`从X老师开始`,
-`我们再反过来`), a speaker's closing (`这是我的看法`) followed by the moderator's
-acknowledgement (`好的明白`) or the next panelist's opening (`我说一下我的看法`), the
-audience segment (`有没有什么问题` … `各位老师好`, `我想问一下`) and the answers to it.
-The strongest candidates become turns; a left-to-right pass labels them from the roster (the
-names the text addresses, sound-alike surnames merged, the talk overlay's `speakers:`
-section) and the panel order. Long turns are split into paragraphs at sentence ends.
-Everything the reader sees of that — the raw ASR breaks removed, `\\n\\n**label**：` inserted,
-whitespace tidied — is an edit whose rule, confidence and note name the cue.
+Runs last, once punctuate has chosen the sentence marks (which are guesses: no cue relies on
+them alone). The text is cut into clauses at marks and line breaks, and cues propose turn
+starts, each with a score and a hint about who speaks next:
+
+- hand-overs by name (`邓老师有什么看法`, `请X老师`, `X老师您怎么看`, `有请…的X老师`), by
+  the announced order (`从X老师开始`, `按照刚才介绍的顺序`, `我们再反过来`), to the whole panel
+  (`其他几位老师有没有补充`) and follow-ups (`我想追问一下`);
+- self-introductions (`大家好，我是来自清华大学的王建国`), which name the speaker;
+- a speaker's closing (`这是我的看法`, `我就说这么多`, `谢谢`) followed by the moderator's
+  acknowledgement (`好的明白`, `X老师的观点很有意思`) or question, or by the next panelist's
+  floor-taking words (`我说一下我的看法`, `我补充一点`);
+- the audience: the invitation (`有没有什么问题`, mic hand-offs), the asker's first words
+  (`各位老师好`, `我想问一下`), the panelist the asker names, the answer (`这个问题很好`), and
+  the exchange after it (`就是…是吧？` / `对是的`, `您能再重复一下`).
+
+The moderator's turn before each hand-over starts at the best-scored closing/acknowledgement
+once all other turns are known. The strongest candidates become turns; a left-to-right pass
+labels them from the roster (names as addressed, sound-alike surnames merged, the talk
+overlay's `speakers:` section) and the panel order, learned from the first round. Panelists
+the cues cannot name are matched to named ones by speaking style when the match is clear, and
+flagged. A text without two independent signs of several speakers is a talk: one label. The
+overlay's `overrides:` apply last. Long turns are split into paragraphs at sentence ends.
+
+Everything the reader sees — the raw ASR breaks removed, `\n\n**label**：` inserted, a
+turn's trailing comma made a full stop, whitespace tidied — is an edit whose rule, confidence
+and note name the cue (`turn:handover-name`, note `邓老师有什么看法`).
 """
 
 from __future__ import annotations
@@ -1310,8 +1325,6 @@ class _Layout:
             first = False
             if self.text[a:b] != new:
                 self.out.append(Change(a, b, new, rule, conf, note=note))
-            elif new and new == after:
-                continue
 
     def changes(self, title_start: int, title_end: int, clauses: list[Clause], turns: list[Turn]) -> list[Change]:
         text = self.text
@@ -1402,10 +1415,6 @@ class _Layout:
             k += 1
         if self.text[k:end] != "\n":
             self.replace(k, end, "\n", "layout:final-newline")
-
-
-def text_has_non_ws(s: str) -> bool:
-    return any(ch not in WS for ch in s)
 
 
 def _is_question(clause: str) -> bool:
