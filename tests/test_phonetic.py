@@ -169,3 +169,26 @@ def test_at_most_one_change_per_20000_chars_of_d2l():
     _, changes = run(text, canonical_only(None))
     made = [(text[c.start : c.end], c.after) for c in changes if c.applied]
     assert len(made) <= len(text) / 20_000, made
+
+
+# --- cleanup glossary suggest ------------------------------------------------------------------
+def test_suggest_ranks_unlisted_misrecognitions(tmp_path):
+    from cleanup.glossary.suggest import render, suggest
+
+    talk = tmp_path / "talk.txt"
+    talk.write_text(
+        "我们讨论一下Scaling Loss，就你们刚刚的报告都出现过Scaling Loss。\n"
+        "我觉得TOGANIZATION很重要，TOGANIZATION做得好，增加了Word Knowledge。\n"
+        "这个Qwertyzx模型和Qwertyzx框架\n",
+        encoding="utf-8",
+    )
+    ctx = context_with(["Scaling Law", "World Knowledge", "tokenization"])
+    found = suggest([talk], ctx)
+    top = {(s.text, s.term, s.count) for s in found}
+    assert ("Scaling Loss", "Scaling Law", 2) in top
+    assert ("Word Knowledge", "World Knowledge", 1) in top
+    assert ("TOGANIZATION", "tokenization", 2) in top
+    assert {s.text for s in found[:2]} == {"Scaling Loss", "TOGANIZATION"}  # recurring and confident first
+    assert not any(s.kind == "unknown" and s.text == "TOGANIZATION" for s in found)
+    assert any(s.kind == "unknown" and s.text == "Qwertyzx" and s.count == 2 for s in found)
+    assert "Scaling Loss\t→ Scaling Law\t×2" in render(found)
