@@ -366,8 +366,9 @@ def latin_candidates(text: str, index: _Index, known=None) -> list[Candidate]:
                     continue
                 span = text[start:end]
                 sq = squash(span)
-                if len(sq) < 3 or _known_acronym(span, known):
-                    continue  # two letters (lr, RN) match too much
+                if len(sq) < 2:
+                    continue
+                fuzzy_ok = len(sq) >= 3 and not _known_acronym(span, known)  # two letters (lr, RN) match too much
                 key = None
                 for term, tsq, tkey in index.latin:
                     if abs(len(tsq) - len(sq)) > max(3, len(tsq) // 3):
@@ -375,6 +376,8 @@ def latin_candidates(text: str, index: _Index, known=None) -> list[Candidate]:
                     if sq == tsq:
                         if span != term and _case_fix_ok(span, term):
                             out.append(Candidate(start, end, term, "case", 0.0))
+                        continue
+                    if not fuzzy_ok:
                         continue
                     char_sim = ratio(sq, tsq) / 100
                     if char_sim < 0.6 or not _latin_shape_ok(span, term):
