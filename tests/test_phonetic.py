@@ -148,12 +148,12 @@ def test_fixture_is_the_sample():
 
 
 def test_discovery_recall_on_the_sample_with_canonical_terms_only():
-    """Measured 2026-11-28: 54% (general packs), 58% (with the talk overlay's terms); floors below."""
+    """Measured 2026-11-28: 54% (general packs), 59% (with the talk overlay's terms); floors below."""
     general, _ = recall(canonical_only(None))
     with_overlay, missed = recall(canonical_only(TALK))
     print(f"phonetic recall: general packs {general:.0%}, with talk overlay {with_overlay:.0%}; missed {missed}")
     assert general >= 0.53
-    assert with_overlay >= 0.56
+    assert with_overlay >= 0.58
 
 
 # --- false positives on edited prose ---------------------------------------------------------
