@@ -182,7 +182,7 @@ def anchored_cost(heard: list[str], said: list[tuple[tuple[str, float], ...]], i
 @dataclass
 class _Index:
     zh: list[tuple[str, list]] = field(default_factory=list)  # term, readings per char (with extra cost)
-    by_fuzzy: dict[str, set[int]] = field(default_factory=dict)
+    by_fuzzy: dict[tuple[str, int], set[int]] = field(default_factory=dict)  # (key, term length) → terms
     latin: list[tuple[str, str, str]] = field(default_factory=list)  # term, squashed lower, metaphone key
     exact: object = None  # Aho-Corasick over all terms (ASCII-folded)
 
@@ -228,7 +228,7 @@ def _build_index(terms: tuple[str, ...]) -> _Index:
             index.zh.append((term, readings))
             for rs in readings:
                 for r, _ in rs:
-                    index.by_fuzzy.setdefault(fuzzy(r), set()).add(k)
+                    index.by_fuzzy.setdefault((fuzzy(r), len(term)), set()).add(k)
         elif not HAS_CJK.search(term) and re.search(r"[A-Za-z]", term) and len(squash(term)) >= 3:
             index.latin.append((term, squash(term), _metaphone(term)))
     auto = ahocorasick.Automaton()
@@ -297,6 +297,7 @@ def chinese_candidates(text: str, index: _Index, segment) -> list[Candidate]:
     if not index.zh:
         return out
     max_len = max(len(t) for t, _ in index.zh) + 1
+    memo: dict = {}  # the same phrases recur: (syllables, term) → cost
     for run in CJK.finditer(text):
         s, off = run.group(), run.start()
         if len(s) < 2:
@@ -317,17 +318,23 @@ def chinese_candidates(text: str, index: _Index, segment) -> list[Candidate]:
                 window = s[i:j]
                 hits: Counter = Counter()
                 for key in set(keys[i:j]):
-                    hits.update(index.by_fuzzy.get(key, ()))
+                    # same length, or one more: two said syllables heard as one (a lone extra or
+                    # missing syllable costs more than MAX_COST anyway)
+                    hits.update(index.by_fuzzy.get((key, n), ()))
+                    hits.update(index.by_fuzzy.get((key, n + 1), ()))
                 for k, h in hits.items():
                     term, said = index.zh[k]
                     m = len(said)
-                    if abs(m - n) > 1 or h < max(1, (m + 1) // 2) or term == window:
+                    if h < max(1, (m + 1) // 2) or term == window:
                         continue
                     if term in window or window in term:
                         continue  # adding/removing characters around a real word is not a mishearing
                     if _numerals(window) != _numerals(term):
                         continue  # 四五年 is not 思维链: numbers are heard right
-                    cost = anchored_cost(heard[i:j], said)
+                    ck = (tuple(heard[i:j]), k)
+                    cost = memo.get(ck)
+                    if cost is None:
+                        cost = memo[ck] = anchored_cost(heard[i:j], said)
                     if cost <= MAX_COST and cost / m <= MAX_NORM_COST:
                         out.append(Candidate(off + i, off + j, term, "zh", cost))
     return out
