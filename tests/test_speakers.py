@@ -235,7 +235,7 @@ def test_a_slice_of_the_panel_keeps_its_handovers(sample_text):
     assert seq[:2] == ["主持人", "姜老师"]
     assert "邓老师" in seq and ("黄先生" in seq or "黄老师" in seq) and ("顾老师" in seq or "谷老师" in seq)
     body = dict((b[:12], lab) for lab, b in paragraphs(md))
-    assert any(lab == "邓老师" and b.startswith("谢谢，我其实") for b, lab in body.items())
+    assert any(lab == "邓老师" and evaluate.letters(b).startswith("谢谢我其实") for b, lab in body.items())
 
 
 def test_single_speaker_gets_one_label_and_no_turns(sample_text):
@@ -451,7 +451,7 @@ THIRD_PANEL_TURNS = [
     ("陈老师", "我觉得不会取代"),
     ("主持人", "明白，周博士您同意吗"),
     ("周博士", "我基本同意"),
-    ("主持人", "我们今天时间有限"),
+    ("主持人", "好，谢谢周博士"),
 ]
 
 

@@ -89,12 +89,12 @@ HANDOVER_AFTER = [
     (
         0.85,
         re.compile(
-            r"^(?:先来|来说|来讲|来谈|来回答|来吧|您请|请|开始|怎么看|的看法(?:呢|是什么|如何|怎么样)|的观点(?:呢|是什么)|(?:这边|那边)?呢$|有没有试过|有没有(?:做|研究)过)"
+            r"^(?:先来|先$|来说|来讲|来谈|来回答|来吧|您请|请|开始|怎么看|(?:能|可以)?听(?:到|得到|见|得见)(?:吗|嘛|么)|的看法(?:呢|是什么|如何|怎么样)|的观点(?:呢|是什么)|(?:这边|那边)?呢$|有没有试过|有没有(?:做|研究)过)"
         ),
     ),
 ]
 HANDOVER_BEFORE = re.compile(
-    r"(?:请|有请|邀请|让|交给|轮到|我们请|听听|问问|问一下|从|要不)$|(?:有请|邀请|欢迎)(?:来自)?[^，]{2,16}的$"
+    r"(?:请|有请|邀请|让|交给|轮到|我们请|听听|看看|问问|问一下|从|要不)$|(?:有请|邀请|欢迎)(?:来自)?[^，]{2,16}的$"
 )
 NAMELESS_HANDOVER = re.compile(r"从(?:[^，。老]{0,3})?老师开始|请(?:这位|那位)?老师(?:先)?(?:来|谈|说)")
 ORDER_CUE = re.compile(r"按(?:照)?.{0,6}顺序|反过来|倒过来|倒序|反着来|换个顺序|轮流|依次")
@@ -106,8 +106,8 @@ CLOSING = re.compile(
 THANKS_END = re.compile(r"^(?:对|好|嗯|是|行)*\s*谢谢(?:大家)?$")
 ACK = re.compile(r"^(?:好的|好|明白|对|嗯|OK|ok|行|谢谢|感谢|非常感谢|非常好|很好|是的|对对)+$")
 STRONG_ACK = re.compile(
-    r"^(?:好的明白|明白明白|明白|好的好的|好的谢谢|好谢谢|非常感谢|感谢|谢谢[^，]{0,6}(?:老师|分享|回答|各位|嘉宾|总|博士))(?!的问题|的提问)"
-    r"|^(?:好|好的)?[，, ]?谢谢各位|^(?:好|好的)?[，, ]?(?:非常)?感谢(?:[一二两三四五六几]位|各位)"
+    r"^(?:好的明白|明白明白|明白|好的好的|好的谢谢|好谢谢|非常感谢|感谢|谢谢[^，]{0,6}(?:老师|分享|回答|各位|嘉宾|总|博士|专家))(?!的问题|的提问)"
+    r"|^(?:好|好的)?[，, ]?谢谢(?:各位|[两三四五六几]位)|^(?:好|好的)?[，, ]?(?:非常)?感谢(?:[一二两三四五六几]位|各位)"
 )
 ACK_COMMENT = re.compile(
     r"(很有意思|很有启发|非常有意思|比较犀利|很精彩|非常精彩|很有道理|很好的观点|有意思的观点|很有启发性|都很有启发|也谢谢这个问题|谢谢(?:您的|这个)问题|好问题)"
@@ -119,6 +119,7 @@ TAKING_FLOOR = re.compile(
     r"(?:好|对)?[，, ]?谢谢主持人|感谢主持人|"
     r"我(?:也)?(?:来)?(?:说|谈|讲)(?:一下|一点|两句|几句)(?:我的?)?(?:看法|认识|想法|理解|观点)|"
     r"我(?:也)?(?:要)?谈谈|我(?:来)?补充|我来(?:回答|说|讲|谈)|我简单(?:说|讲|回答|插|补充)|我(?:就)?(?:多|再)说一句|我就简单(?:插|补充|说)|"
+    r"我(?:也|就|可以|能)?(?:稍微|简单|再)?(?:补|说|讲|插)(?:充)?(?:一句|两句|几句|一点|一下)|"
     r"行 ?没问题|(?:对)?那我回答|我回答一下)"
 )
 # The next panelist's first words.
@@ -153,10 +154,29 @@ ANSWER_START = re.compile(
     r"谢谢(?:您的|你的|这位)?(?:老师的|同学的)?问题|好问题|(?:好)?这个问题(?:非常|很|特别)好|这是个好问题)"
 )
 PANEL_INVITE = re.compile(
-    r"(?:其他|别的|另外)(?:几位|各位|两位|三位)?(?:老师|嘉宾)们?(?:有没有|有什么|还有什么|要不要|怎么看)|"
+    r"(?:其他|别的|另外|线上|现场|在座)的?(?:几位|各位|两位|三位)?(?:老师|嘉宾)们?(?:有没有|有什么|还有什么|要不要|怎么看)|"
     r"(?:各位|几位)(?:老师|嘉宾)们?(?:怎么看|有什么看法|有没有(?:什么)?补充)|大家怎么看"
 )
-FOLLOW_UP = re.compile(r"追问|再问(?:一下|一个)|接着(?:刚才的?|这个)?问")
+FOLLOW_UP = re.compile(r"追(?:加)?问|再问(?:一下|一个)|接着(?:刚才的?|这个)?问")
+# The moderator thanks someone by name: a new moderator turn, and the turn before was theirs.
+THANKS_NAME = re.compile(r"^(?:(?:好|好的|对|是的|嗯|行|OK|ok)[ ，,]*)*(?:谢谢|感谢|多谢|非常感谢)(?:谢谢)? ?")
+INTRO_GOES_ON = re.compile(
+    r"^(?:给(?:我们|大家)|为(?:我们|大家)|带来|分享|做(?:一个)?报告|(?:大家|让我们)?(?:热烈)?(?:欢迎|鼓掌)|掌声)"
+)
+THANKS_TITLE = re.compile(
+    r"^(?:(?:好|好的|对|是的|嗯|行|OK|ok)[ ，,]*)*(?:谢谢|感谢|多谢|非常感谢)(?:谢谢)? ?[^，]{0,3}(?:老师|总|博士|教授)$"
+)
+# After thanks, a first-person opening is the next panelist, unless the moderator goes on.
+SELF_OPENING = re.compile(r"^(?:(?:对|好|嗯|是|是的|那|行)[，, ]?)*(?:我(?!们|想(?:再)?(?:问|请|追)|再问|插)|其实)")
+MODERATOR_GOES_ON = re.compile(
+    r"^(?:(?:那|然后|接下来|下面|好|对)[，, ]?)*(?:我们|咱们|第[一二三四五六]|下一个|最后|今天|刚才|刚刚)"
+)
+# Remote panelists: 家辉能听到吗 — 能听到; 大家能听到我吗 — 可以.
+HEARING_CHECK = re.compile(
+    r"^(?:喂[，, ]?)?(?:大家|主持人|你们|各位)?(?:能|可以)?听(?:到|得到|见|得见)我(?:说话)?(?:吗|嘛|么|了吗)?$"
+)
+HEARD = re.compile(r"^(?:(?:感谢|谢谢)(?:邀请|主持人)?[，, ]?)?(?:能听到|听得到|听得见|可以听到|能听见|听到了)")
+YES_HEARD = re.compile(r"^(?:可以|能|能听到|听得到|听到了|没问题|可以听到)+$")
 RESTATED_ANSWER = re.compile(r"^(?:其实|我觉得|我理解|这个问题|对于这个问题|关于这个)")
 STRONG_ANSWER = re.compile(
     r"^(?:其实我也不是|我(?:总)?觉得这是一个|我理解(?:您|你)的|这个问题我|(?:对)?那我回答|我(?:来|先)回答|好问题|(?:好)?这个问题(?:非常|很|特别)好)"
@@ -210,14 +230,38 @@ class Roster:
     """Names the text addresses, grouped (sound-alike surnames, overlay aliases), with labels."""
 
     by_name: dict[str, str] = field(default_factory=dict)  # 黄先生 / 郭文 / 谷 -> label
-    order: list[str] = field(default_factory=list)  # the overlay's announced panel order
+    order: list[str] = field(default_factory=list)  # the overlay's (or the title's) panel
     moderator: str = MODERATOR
+    given: dict[str, str] = field(default_factory=dict)  # 开复 / 亚青 -> label: given names as addressed
+    bound: set[str] = field(default_factory=set)  # given-name forms that are also words: only before a title
+    given_re: re.Pattern | None = None
 
     def label(self, name: str, title: str = "老师") -> str:
+        if name in self.given:
+            return self.given[name]
         for key in (name + title, name, name[:1]):
             if key in self.by_name:
                 return self.by_name[key]
         return f"{name[:1]}{title if title in LABEL_TITLES else '老师'}"
+
+    def compile(self) -> None:
+        if not self.given:
+            return
+        forms = "|".join(sorted(self.given, key=len, reverse=True))
+        self.given_re = re.compile(rf"(?P<name>{forms})(?P<title>老师|博士|教授|院士|总|先生|女士)?")
+
+    def names(self, clause: str) -> list[tuple[int, int, str, str]]:
+        """`_names` plus the given names of the roster (开复老师, 亚勤, 特特), title or not."""
+        hits = _names(clause)
+        if self.given_re is None:
+            return hits
+        for m in self.given_re.finditer(clause):
+            if any(a < m.end() and m.start() < b for a, b, *_ in hits):
+                continue
+            if m.group("name") in self.bound and not m.group("title"):
+                continue  # 开发 is a word; 开发老师 is 开复老师 misheard
+            hits.append((m.start(), m.end(), m.group("name"), m.group("title") or ""))
+        return sorted(hits)
 
 
 def propose(doc: Document, ctx: Context) -> list[Change]:
@@ -241,7 +285,7 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
         turns = _apply_overrides(turns, clauses, overlay, doc)
     elif clauses:
         title = text[title_start:title_end] if title_end else ""
-        turns = segment(clauses, overlay, title)
+        turns = segment(clauses, overlay, title, _word_test(ctx))
         if not turns:
             turns = [Turn(0, _solo_label(title, overlay), "turn:single-speaker", 0.9, "no hand-over cues: one speaker")]
         turns = _apply_overrides(turns, clauses, overlay, doc)
@@ -300,15 +344,19 @@ def _clauses(text: str, body_start: int) -> list[Clause]:
 
 
 def _names(clause: str) -> list[tuple[int, int, str, str]]:
-    """(start, end, name, title) for each person addressed as X老师/X先生/XY老师/X老 in a clause."""
+    """(start, end, name, title) for each person addressed as X老师/X先生/XY老师/X老 in a clause.
+
+    The 谢 of 谢谢 is no surname: 谢谢老师 names nobody, 谢谢谢老师 thanks 谢老师.
+    """
     hits = []
+    masked = re.sub("谢谢", "##", clause)
     for m in TITLE_RE.finditer(clause):
         t = m.start()
         s = None
-        for k in (1, 2, 3):  # 李老师, 郭文老师, 王建国老师 (a full name only if its end is no surname)
-            if t - k < 0 or (k == 3 and s is not None):
+        for k in (1, 2, 3):  # 李老师, 郭文老师, 王建国老师, 沈春华老师 (not 郭文 + a surname before)
+            if t - k < 0 or (k == 3 and s == t - 2):
                 break
-            ch = clause[t - k]
+            ch = masked[t - k]
             if ch in NOT_SURNAME or not ("\u4e00" <= ch <= "\u9fff"):
                 break
             if ch in SURNAMES:
@@ -352,6 +400,7 @@ def _readings() -> dict[int, str]:
         return {}
 
 
+@functools.lru_cache(maxsize=4096)
 def _sound_key(ch: str) -> str:
     """A pinyin key that ASR variants of one surname share (谷/顾/郭 → gu)."""
     reading = _readings().get(ord(ch))
@@ -362,8 +411,114 @@ def _sound_key(ch: str) -> str:
     return re.sub(r"uo$", "u", py)  # not -ng/-n, which would merge 陈 and 程, 王 and 万
 
 
-def _roster(clauses: list[Clause], overlay: dict) -> Roster:
+def _syllable(ch: str) -> str:
+    """A given name's syllable, blurred a little more than a surname's: -ng/-n as well (亚青/亚勤)."""
+    return re.sub(r"ng$", "n", _sound_key(ch))
+
+
+def _given_similarity(a: str, b: str) -> float:
+    """How alike two given names sound: per syllable 1 (same), 0.5 (same initial), 0."""
+    if len(a) != len(b) or not a:
+        return 0.0
+    score = 0.0
+    for x, y in zip(a, b, strict=True):
+        kx, ky = _syllable(x), _syllable(y)
+        ix, iy = (re.match(r"[bpmfdtnlgkhjqxzcsryw]?", k).group() for k in (kx, ky))
+        score += 1.0 if kx == ky else 0.5 if ix and ix == iy else 0.0
+    return score / len(a)
+
+
+TITLE_SPLIT = re.compile(r"\s*(?:[-—–|｜×:：、/]|\s[xX]\s|对话|对谈)\s*")
+TITLE_WORD = re.compile(
+    r"论坛|大会|圆桌|报告|讨论|主题|环节|社区|幕|致辞|演讲|对话|分享|专场|峰会|高峰|安全|智能|模型|问答"
+)
+
+
+def _title_people(title: str) -> list[str]:
+    """Full names a title lists as its speakers (`Fireside Chat-李开复-张亚勤`, `对话张三`, `张三×李四`):
+    a piece of 2–3 characters between separators that starts with a surname."""
+    out = []
+    for piece in TITLE_SPLIT.split(title.lstrip("# ")):
+        piece = piece.strip()
+        if re.fullmatch(rf"[{CJK}]{{2,3}}", piece) and piece[0] in SURNAMES and not TITLE_WORD.search(piece):
+            out.append(piece)
+    return out
+
+
+# A bare given name the moderator addresses (谢谢亚勤, 江辉有什么补充吗, 家辉能听到吗, 然后 特特):
+# two characters in a clause that thanks, asks or calls someone, seen at least twice.
+GIVEN_TITLE = r"(?:老师|博士|教授|院士|总|先生|女士)?"
+GIVEN_CUES = [
+    re.compile(
+        rf"^(?:(?:好|好的|对|是的|嗯|行)[ ，,]*)*(?:谢谢|感谢|多谢)+ ?(?P<n>[{CJK}]{{2}}){GIVEN_TITLE}(?:$|关于|的(?:分享|回答|观点|精彩))"
+    ),
+    re.compile(
+        rf"^(?:然后|那|好|对|嗯|那么|接下来|要不|看看|请|有请|最后)* ?(?P<n>[{CJK}]{{2}}){GIVEN_TITLE}"
+        rf"(?:呢$|[你您]|有(?:什么|没有)|(?:能|可以)?听(?:到|得到|见|得见)|要不)"
+    ),
+    re.compile(rf"(?:看看|听听|请|有请|问问|要不|然后) ?(?P<n>[{CJK}]{{2}}){GIVEN_TITLE}$"),
+]
+NOT_GIVEN = set(
+    "我你您他她它们的了是在有这那就都也和与还要会能把被让给从对向说想看问请大家各位两三几个些么什怎哪吗呢吧啊老师主持人"
+    "一二三四五六七八九十上下前后里中来去到过着得地所以因为但而且或者就是可不没再先又很最更"
+)
+
+
+def _given_names(texts: list[str], people: list[str], is_word) -> tuple[dict[str, str], set[str]]:
+    """Given names as addressed → label, and the forms among them that are also words.
+
+    The title's people are addressed by given name (李开复 → 开复, 开复老师): their ASR
+    variants (开副老师, 亚青) are the addressed names that sound alike. Other bare names need
+    two addresses of the same sound group, and must not be words (大家, 数据) or contain
+    function characters; a form that is a word is kept only for a title name, before a title.
+    """
+    seen: Counter[str] = Counter()
+    for t in texts:
+        for cue in GIVEN_CUES:
+            if (m := cue.search(t)) and not (set(m.group("n")) & NOT_GIVEN):
+                seen[m.group("n")] += 1
+    given: dict[str, str] = {}
+    bound: set[str] = set()
+    for full in people:
+        if len(full) == 3:
+            given[full[1:]] = full
+    text = "\n".join(texts)
+    for k in range(len(text) - 1):  # the title's names as the ASR wrote them anywhere (雅琴, 开发老师)
+        form = text[k : k + 2]
+        if form in given or not re.fullmatch(rf"[{CJK}]{{2}}", form) or set(form) & NOT_GIVEN:
+            continue
+        titled = re.match(GIVEN_TITLE[3:-2], text[k + 2 : k + 4]) is not None
+        for full in people:
+            sim = _given_similarity(form, full[1:]) if len(full) == 3 else 0.0
+            word = bool(is_word and is_word(form)) if sim >= 0.75 else False
+            if sim == 1.0 and not word or sim >= 0.75 and titled:
+                given[form] = full
+                if word:
+                    bound.add(form)
+    for form, _ in seen.most_common():
+        if form in given:
+            continue
+        word = bool(is_word and is_word(form))
+        owner = max(people, key=lambda f: _given_similarity(form, f[1:]), default="")
+        if owner and len(owner) == 3 and _given_similarity(form, owner[1:]) >= 0.75:
+            given[form] = owner
+            if word:
+                bound.add(form)
+            continue
+        if word or form[0] in SURNAMES and form[1] in "老总":
+            continue
+        group = [f for f in seen if _given_similarity(form, f) >= 0.75 and not (is_word and is_word(f))]
+        if sum(seen[f] for f in group) >= 2:
+            label = next((given[f] for f in group if f in given), form)
+            given[form] = label
+    return given, bound
+
+
+def _roster(clauses: list[Clause], overlay: dict, title: str = "", is_word=None) -> Roster:
     roster = Roster()
+    people = _title_people(title)
+    roster.given, roster.bound = _given_names([c.text for c in clauses], people, is_word)
+    roster.compile()
     evidence: Counter[str] = Counter()
     titles: dict[str, Counter] = {}
     given: dict[str, set[str]] = {}
@@ -375,7 +530,7 @@ def _roster(clauses: list[Clause], overlay: dict) -> Roster:
         if intro := _self_intro(c.text):
             evidence[intro[0]] += 1
             given.setdefault(intro[0], set()).add(intro)
-        found = _handover(c.text, clauses[i + 1].text if i + 1 < len(clauses) else "", c.question)
+        found = _handover(c.text, clauses[i + 1].text if i + 1 < len(clauses) else "", c.question, _names(c.text))
         if found and found[2]:
             evidence[found[2][0]] += 2  # the moderator's hand-over is the best evidence
     groups: dict[str, list[str]] = {}
@@ -391,9 +546,14 @@ def _roster(clauses: list[Clause], overlay: dict) -> Roster:
             roster.by_name[s] = f"{best}{title}"
             for name in given.get(s, ()):
                 roster.by_name[name] = f"{best}{title}"
+    for full in people:  # 李老师 / 李博士 / 张雅琴教授 are the title's 李开复, 张亚勤
+        for key in [k for k in roster.by_name if _sound_key(k[0]) == _sound_key(full[0])] + [full[0], full]:
+            roster.by_name[key] = full
     speakers = _speakers_section(overlay)
     if speakers.get("moderator"):
         roster.moderator = str(speakers["moderator"])
+    if not speakers.get("panel") and len(people) >= 2:
+        roster.order = list(dict.fromkeys(people))
     surname_owner: dict[str, set[str]] = {}
     text_groups = {s: roster.by_name[s] for s in evidence}
     for entry in speakers.get("panel") or []:
@@ -433,15 +593,20 @@ def _speakers_section(overlay: dict) -> dict:
 # ----------------------------------------------------------------------- cues
 
 
-def _handover(clause: str, nxt: str = "", question: bool = False) -> tuple[str, float, str, str, str] | None:
+def _handover(
+    clause: str, nxt: str = "", question: bool = False, names: list | None = None
+) -> tuple[str, float, str, str, str] | None:
     """(rule, confidence, name, title, cue) when this clause gives the floor to a named speaker.
 
-    `name` is "" for a hand-over whose name the ASR lost (`从老师开始`).
+    `name` is "" for a hand-over whose name the ASR lost (`从老师开始`); `names` are the
+    clause's names (the roster's `names`, with given names).
     """
-    for s, e, name, title in _names(clause):
+    for s, e, name, title in _names(clause) if names is None else names:
         before, after = clause[:s], clause[e:]
         if re.search(r"(?:刚才|刚刚|之前|前面|刚|跟|和|同意|认同|像|比如|包括)$", before):
             continue  # 刚才谷老师说的, 跟李老师很认同: a mention, not a hand-over
+        if re.match(r"(?:和|与|跟|、|还有)", after):
+            continue  # 有请开复和亚勤: the panel introduced, not the floor given
         if re.match(
             r"的(?:这个)?(?:，)?(?:看法|观点|想法|分享)?(?:也|很|非常|还|挺|都|特别|真)", after
         ) or after.startswith(("刚才", "提到", "说的", "讲的", "的工作", "的报告")):
@@ -456,7 +621,7 @@ def _handover(clause: str, nxt: str = "", question: bool = False) -> tuple[str, 
             return "turn:handover-name", 0.85, name, title, clause[s:][:16]  # 周博士您同意吗？
         if not after.strip() and len(before) <= 4 and re.match(r"^(?:您|你)", nxt):
             return "turn:handover-name", 0.85, name, title, clause[s:] + "，" + nxt[:8]
-        if not before.strip(" 对好那嗯") and not after.strip():
+        if re.fullmatch(r"(?:对|好|那|嗯|然后|接下来|那么|最后| )*", before) and not after.strip():
             return "turn:handover-bare-name", 0.55, name, title, clause
     if m := NAMELESS_HANDOVER.search(clause):
         return "turn:handover-order", 0.8, "", "", m.group()
@@ -466,23 +631,37 @@ def _handover(clause: str, nxt: str = "", question: bool = False) -> tuple[str, 
 class _Segmenter:
     """Candidate turn starts from cues, the chosen turns, and their labels."""
 
-    def __init__(self, clauses: list[Clause], overlay: dict) -> None:
+    def __init__(self, clauses: list[Clause], overlay: dict, title: str = "", is_word=None) -> None:
         self.clauses = clauses
         self.texts = [c.text for c in clauses]
         self.n = len(clauses)
-        self.roster = _roster(clauses, overlay)
+        self.roster = _roster(clauses, overlay, title, is_word)
         self.cands: list[Candidate] = []
         self.handovers: dict[int, tuple] = {}
         self.anchors: list[int] = []
         self.pending: list[tuple[int, float, str, int]] = []
+        self.thanked_by: dict[int, str] = {}  # clause -> the panelist the moderator thanks there
         for i, t in enumerate(self.texts):
-            found = _handover(t, self.texts[i + 1] if i + 1 < self.n else "", clauses[i].question)
+            found = _handover(t, self.texts[i + 1] if i + 1 < self.n else "", clauses[i].question, self.names(t))
             if found:
                 self.handovers[i] = found
 
     # -- helpers
+    def names(self, text: str) -> list[tuple[int, int, str, str]]:
+        return self.roster.names(text)
+
     def text(self, i: int) -> str:
         return self.texts[i] if 0 <= i < self.n else ""
+
+    def order_cue(self, i: int) -> bool:
+        """`我们按报告的顺序`, `这次反过来，从X老师开始`: an order given to the panel, not a
+        panelist's `所以它按照这个顺序来` or `反过来看`."""
+        if not ORDER_CUE.search(self.text(i)):
+            return False
+        near = self.text(i - 1) + self.text(i) + self.text(i + 1)
+        if REVERSE_CUE.search(self.text(i)) and not re.search(r"顺序|老师|嘉宾|开始|一轮|这次|轮", near):
+            return False
+        return bool(re.search(r"我们|咱们|各位|大家|每|几位|老师|嘉宾|从", self.text(i - 1) + self.text(i)))
 
     def closing_before(self, i: int) -> float:
         """Evidence that a turn ends just before clause i."""
@@ -571,9 +750,9 @@ class _Segmenter:
                 k < n and k - h <= 4 and not self.clauses[k - 1].question and re.search(r"^(?:您|你)|您", self.texts[k])
             ):
                 k += 1  # 张总，您是做产业的，您怎么看：the question runs on to its end
-            if re.search(r"(?:有请|邀请|欢迎)", self.texts[h]) and not self.clauses[h].sentence_end:
+            if re.search(r"(?:有请|邀请|欢迎)", self.texts[h]):
                 # 有请来自复旦大学的吴老师，给我们带来报告，大家欢迎：the introduction runs on
-                while k < n - 1 and k - h <= 4 and not self.clauses[k - 1].sentence_end:
+                while k < n - 1 and k - h <= 4 and INTRO_GOES_ON.match(self.texts[k]):
                     k += 1
             if rule == "turn:handover-bare-name" and not (
                 self.closing_before(h) or OPENING.match(self.text(h + 1)) or ANSWER_OPENING.match(self.text(h + 1))
@@ -600,7 +779,7 @@ class _Segmenter:
                     else i
                 )
                 self.add(s, 2.6, "named", "turn:self-introduction", t[:20], self.roster.label(name))
-            if ORDER_CUE.search(t) and not any(h in targets for h in range(i, i + 4)):
+            if self.order_cue(i) and not any(h in targets for h in range(i, i + 4)):
                 k = i + 1
                 q = next((q for q in range(i, min(n - 1, i + 8)) if self.clauses[q].question), None)
                 if q is not None and not any(OPENING.match(self.texts[m]) for m in range(i + 1, q + 1)):
@@ -637,6 +816,36 @@ class _Segmenter:
                 )
                 score = (1.5 if strong else 1.0) + (0.3 if after_pause else 0.0)
                 self.add(i, score, "panelist", "turn:next-speaker-opening", t[:16])
+            if (m := THANKS_NAME.match(t)) and (hit := next((h for h in self.names(t) if h[0] == m.end()), None)):
+                self.thanked_by[i] = self.roster.label(hit[2], hit[3])
+                self.add(i, 2.2 + self.closing_before(i), "moderator", "turn:thanks-name", t[:16], group=i)
+            elif THANKS_TITLE.match(t) and i > 0 and (self.clauses[i - 1].sentence_end or self.closing_before(i)):
+                self.add(i, 1.6 + self.closing_before(i), "moderator", "turn:thanks", t[:16], group=i)
+            if (i in self.thanked_by or THANKS_TITLE.match(t)) and i + 1 < n and i not in self.handovers:
+                j = i + 1
+                while j < n - 1 and ACK.match(self.texts[j]):
+                    j += 1
+                nxt = self.texts[j]
+                if (
+                    SELF_OPENING.match(nxt)
+                    and not MODERATOR_GOES_ON.match(nxt)
+                    and j not in self.handovers
+                    and not self.question_ahead(j, 2)
+                ):
+                    self.add(
+                        j, 1.6 + 0.4 * bool(TAKING_FLOOR.match(nxt)), "panelist", "turn:after-thanks", nxt[:16], group=i
+                    )
+            if HEARING_CHECK.match(t):  # 大家能听到我吗 (a remote panelist) — 可以 (the moderator)
+                self.add(i, 2.2, "panelist", "turn:remote-check", t[:16], group=i)
+                if YES_HEARD.match(self.text(i + 1)):
+                    self.add(i + 1, 2.2, "moderator", "turn:remote-reply", self.text(i + 1)[:16], group=i)
+                    self.add(i + 2, 2.2, "resume", "turn:remote-resumes", self.text(i + 2)[:16], group=i)
+            if HEARD.match(t) and i > 0 and i - 1 in self.handovers:
+                j = i + 1  # 能听到 — 好的好的: the moderator goes on
+                while j < min(n, i + 3) and HEARD.match(self.texts[j]):
+                    j += 1
+                if j < n and ACK.match(self.texts[j]):
+                    self.add(j, 2.2, "moderator", "turn:heard-ack", self.texts[j][:16], group=i)
             if PANEL_INVITE.search(t) and i not in self.handovers:
                 # 其他几位老师有没有补充？ — someone on the panel answers once the question ends
                 q = next((q for q in range(i, min(n - 1, i + 4)) if self.clauses[q].question), i)
@@ -667,7 +876,9 @@ class _Segmenter:
         """`刚才陈老师提到…，我想追问一下，您觉得…？`: the moderator asks again; the one named in
         the question (or else the last speaker) answers when it ends."""
         s = self.sentence_start(i, max(0, i - 4))
-        named = [self.roster.label(name, title) for k in range(s, i + 1) for _, _, name, title in _names(self.texts[k])]
+        named = [
+            self.roster.label(name, title) for k in range(s, i + 1) for _, _, name, title in self.names(self.texts[k])
+        ]
         q = next((q for q in range(i, min(self.n - 1, i + 6)) if self.clauses[q].question), None)
         if q is None:
             return
@@ -1025,6 +1236,26 @@ class _Segmenter:
         self.order_labels = set(order)
         return self.merge_variants(turns, variants)
 
+    def thanked(self, turns: list[Turn]) -> list[Turn]:
+        """`好，谢谢家辉`: the turn the moderator thanks for was that panelist's. A placeholder
+        (嘉宾A) or a guess from the order is renamed, everywhere for a placeholder."""
+        mod = self.roster.moderator
+        bounds = [t.clause for t in turns] + [self.n]
+        for k in range(1, len(turns)):
+            t, prev = turns[k], turns[k - 1]
+            who = next(
+                (self.thanked_by[i] for i in range(t.clause, min(bounds[k + 1], t.clause + 3)) if i in self.thanked_by),
+                "",
+            )
+            if not who or t.label != mod or prev.label in (mod, who) or prev.label.startswith(AUDIENCE):
+                continue
+            old = prev.label
+            for u in turns if old.startswith(GUEST) else [prev]:
+                if u.label == old:
+                    u.label = who
+                    u.note = f"{u.note} (thanked as {who})"
+        return _merge(turns)
+
     def attribute_guests(self, turns: list[Turn]) -> list[Turn]:
         """Panelists the cues could not name (`我多说一句` in the Q&A) are matched, by style, to
         the panelists the text did name: character 1–3-gram naive Bayes over each panelist's
@@ -1056,7 +1287,7 @@ class _Segmenter:
             own = "".join(spans[id(u)] for u in turns if u.label == t.label)
             if len(own) < 60:
                 continue
-            named = {self.roster.label(name, title) for name, title in _mentions(own)}
+            named = {self.roster.label(name, title) for _, _, name, title in self.names(own)}
             barred = named | {turns[k - 1].label if k else ""}
             scores = {}
             grams = _grams(own[:600])
@@ -1096,13 +1327,15 @@ class _Segmenter:
         return turns
 
     def mentions(self, label: str) -> int:
-        return sum(1 for t in self.texts for _, _, name, title in _names(t) if self.roster.label(name, title) == label)
+        return sum(
+            1 for t in self.texts for _, _, name, title in self.names(t) if self.roster.label(name, title) == label
+        )
 
     def introduced(self, before: int) -> list[str]:
         """Panelists the moderator names before the first answer, in order (the introduction)."""
         out: list[str] = []
         for t in self.texts[:before]:
-            for _, _, name, title in _names(t):
+            for _, _, name, title in self.names(t):
                 label = self.roster.label(name, title)
                 if label not in out and "主持" not in t:
                     out.append(label)
@@ -1120,11 +1353,7 @@ def _grams(text: str) -> Counter:
     return Counter(text[k : k + 2] for k in range(len(text) - 1))
 
 
-def _mentions(text: str) -> set[tuple[str, str]]:
-    return {(name, title) for _, _, name, title in _names(text)}
-
-
-PANEL_TITLE = re.compile(r"圆桌|对话|对谈|访谈|座谈|panel|roundtable|round table|QA|Q&A|问答", re.I)
+PANEL_TITLE = re.compile(r"圆桌|对话|对谈|访谈|座谈|panel|roundtable|round table|fireside|QA|Q&A|问答", re.I)
 
 
 def panel_evidence(seg: _Segmenter, title: str) -> tuple[float, float]:
@@ -1135,25 +1364,36 @@ def panel_evidence(seg: _Segmenter, title: str) -> tuple[float, float]:
     score += any(h[0] == "turn:handover-order" and not h[2] for h in seg.handovers.values())
     score += max(0, len({n for t in texts if (n := _self_intro(t))}) - 1)  # one is a keynote's opening
     score += any(re.search(r"谢谢主持人|感谢主持人|主持人的问题", t) for t in texts[8:])
-    score += any(ORDER_CUE.search(t) for t in texts)
+    score += any(seg.order_cue(i) for i in range(seg.n))
     score += any(AUDIENCE_INVITE.search(t) for t in texts) and any(AUDIENCE_START.search(t) for t in texts)
-    title_score = 2.0 if PANEL_TITLE.search(title) else 1.0 if "讨论" in title else 0.0
+    title_score = (
+        2.0 if PANEL_TITLE.search(title) or len(_title_people(title)) >= 2 else 1.0 if "讨论" in title else 0.0
+    )
     return score, title_score
 
 
-def segment(clauses: list[Clause], overlay: dict, title: str = "") -> list[Turn]:
+def segment(clauses: list[Clause], overlay: dict, title: str = "", is_word=None) -> list[Turn]:
     """Turns of a panel, or [] when the text gives no sign of more than one speaker.
 
     A panel needs two independent signs in the text (two names handed the floor, two
     self-introductions, a hand-over and a Q&A…), or one plus a title that says so (圆桌).
     """
-    seg = _Segmenter(clauses, overlay)
+    seg = _Segmenter(clauses, overlay, title, is_word)
     text_score, title_score = panel_evidence(seg, title)
     if not _speakers_section(overlay).get("panel") and text_score < 2 and not (text_score >= 1 and title_score >= 2):
         return []
     seg.propose()
-    turns = seg.attribute_guests(seg.exchange(seg.label(seg.choose())))
+    turns = seg.attribute_guests(seg.exchange(seg.thanked(seg.label(seg.choose()))))
     return turns if len({t.label for t in turns}) > 1 else []
+
+
+def _word_test(ctx: Context):
+    """`is_word(w)`: w is one word of the segmenter's dictionary (开发, 大家; not 开复, 特特)."""
+    try:
+        cut = ctx.segmenter
+    except Exception:  # pragma: no cover - rjieba is a dependency
+        return None
+    return lambda w: list(cut(w)) == [w]
 
 
 def _solo_label(title: str, overlay: dict) -> str:
