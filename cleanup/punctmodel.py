@@ -479,9 +479,11 @@ class PunctuationModel:
 
     # ------------------------------------------------------------------ prediction
 
-    def _marginals(self, text: str, full: bool = True):
-        """Tokens and, per token, the marginal of each label (``None`` entries: not
-        computed, because the fast path already knows "no mark" is the decision)."""
+    def _marginals(self, text: str, full=True):
+        """Tokens and, per token, the marginal of each label (1-tuples ``(p_O,)``: the rest
+        not computed, because the fast path already knows "no mark" is the decision).
+        ``full``: True (every token), False (fast path everywhere) or a set of character
+        offsets whose token (ending there) always gets the full distribution."""
         toks = tokenize(text)
         if not toks:
             return toks, []
@@ -498,9 +500,12 @@ class PunctuationModel:
             tagger.set(feats)
             marginal = tagger.marginal
             margs = []
+            every = full is True
+            some = full if not isinstance(full, bool) else ()
             for i in range(len(toks)):
                 p0 = marginal("O", i)
-                if not full and p0 > 0.5 and math.log(p0) - math.log1p(-p0 + 1e-300) > margin:
+                fast = not every and toks[i][1] - 1 not in some
+                if fast and p0 > 0.5 and math.log(p0) - math.log1p(-p0 + 1e-300) > margin:
                     margs.append((p0,))
                 else:
                     margs.append((p0, *[marginal(lab, i) for lab in rest]))
@@ -565,7 +570,15 @@ class PunctuationModel:
             out[e - 1] = (MARK_OF_LABEL[labels[best]], m[best])
         return out
 
-    def _marginals_chunked(self, text: str, limit: int = 4000, full: bool = True):
+    def token_marginals(self, text: str, full_at=frozenset()):
+        """``(tokens, labels, marginals)``: per token ``(start, end, kind)`` and its label
+        marginals in ``labels`` order — the full tuple for tokens ending at a character
+        offset in ``full_at`` (or where a mark is plausible), else ``(p_O,)`` alone. The
+        cheap interface for callers that need the full distribution only at some places."""
+        toks, margs = self._marginals_chunked(text, full=full_at)
+        return toks, [MARK_OF_LABEL[lab] for lab in self._labels], margs
+
+    def _marginals_chunked(self, text: str, limit: int = 4000, full=True):
         """Tag very long texts in pieces split at line breaks (bounded memory, same result
         for ordinary paragraphs)."""
         if len(text) <= limit:
@@ -579,7 +592,8 @@ class PunctuationModel:
                 if cut == -1:
                     cut = text.rfind(" ", start + limit // 2, end)
                 end = cut + 1 if cut != -1 else end
-            toks, margs = self._marginals(text[start:end], full)
+            part = full if isinstance(full, bool) else {p - start for p in full if start <= p < end}
+            toks, margs = self._marginals(text[start:end], part)
             toks_all.extend((s + start, e + start, k) for s, e, k in toks)
             margs_all.extend(margs)
             start = end

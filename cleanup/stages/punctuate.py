@@ -1,86 +1,466 @@
-"""punctuate: turn the ASR's pause marks into sentences.
+"""punctuate: turn the ASR's pauses into sentences, with the trained model and spoken cues.
 
-Raw ASR text puts a comma (or a space, or an arbitrary paragraph break) at every pause and
-hardly ever a full stop. Every pause is a candidate boundary; this stage decides per pause
-whether it ends a question (？), a sentence (。) or just a clause (，).
+Raw ASR text has a comma (or a space between two Chinese characters, or a paragraph break at
+an arbitrary point) at every pause, hardly any real sentence end, and a meaningless `。` at
+some paragraph ends. The `speakers` stage later joins the paragraphs of a turn, so a mark is
+decided at every pause, paragraph ends included.
+
+1. The body (title and image lines aside) becomes one stream per run of paragraphs: the
+   text without its pause marks, the character offsets remembered.
+2. The shipped CRF (cleanup/punctmodel.py) gives, per character, the distribution of the
+   mark after it (full at every pause, "no mark" alone elsewhere unless a mark is likely).
+3. At every pause the ASR's evidence (a pause is almost always at least a clause break)
+   is combined with the model: the pause keeps a comma unless the model's odds of a
+   sentence end beat a threshold (`。`), and is dropped only when the model is all but
+   certain nothing goes there. Between pauses, a mark is inserted only where the model is
+   very confident inside a long unpunctuated stretch.
+4. Spoken-question rules: final particles (吗, 呢 with a question word), tag questions (对吧,
+   是吧, 是不是, 对不对 …), hand-overs to a panelist (X老师有什么看法, 您怎么看, 你的看法是什么样)
+   and a final question word end the sentence in `？`; the model's sentence classifier decides
+   the rest.
+5. No sentence is left longer than MAX_SENTENCE: an over-long one is cut at its likeliest
+   sentence end.
+
+Existing `？！、；：` and a `。` inside a paragraph are kept (a `。` only becomes `？` when a
+question cue says so); a paragraph-final `。` is a pause like any other. `……` and quotes are
+never invented; English phrases are single model tokens, so no mark lands inside one.
+Every edit names its rule and carries a confidence; a second run on the output proposes
+nothing, because every decision depends only on the stripped text and the kinds of pauses,
+and the marks this stage writes are read back as the same kinds.
 """
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
 from dataclasses import dataclass
 
 from cleanup.context import Context
 from cleanup.document import Change, Document
 
-# A pause: an ASR comma/stop, a space between two Chinese characters, or the end of a line.
-PAUSE = re.compile(r"[，。,]|(?<=[\u4e00-\u9fff])[ \t]+(?=[\u4e00-\u9fff])|(?=\n)|$")
-QUESTION_END = re.compile(
-    r"(有什么(?:看法|观点|想法|建议|问题)|吗|呢|对吧|是吧|好吧|是不是|有没有|对不对|能不能|会不会|要不要|行不行|为什么|怎么样|怎么看|什么样|"
-    r"什么|哪里|哪儿|哪些|哪个|多少|谁)$"
+CJK = "\u4e00-\u9fff\u3400-\u4dbf"
+_CJK_RE = re.compile(f"[{CJK}]")
+_LATIN_RE = re.compile(r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\u00C0-\u024F\u0370-\u03FF+#%]")
+# A gap between two pieces of content: marks and/or horizontal space. An ASCII , : between
+# digits (1,000 10:30) is not a gap.
+GAP = re.compile(
+    r"(?:[ \t\u3000]*(?:[，。？！、；：?!;]|(?<![0-9]),|,(?![0-9])|(?<![0-9]):|:(?![0-9]))+[ \t\u3000]*)"
+    r"|[ \t\u3000]+"
 )
-NOT_QUESTION = re.compile(r"(不知道|没有什么|不管|无论|什么的|怎么说呢|就是说|比如说)")
-SENTENCE_OPENERS = (
-    "所以", "然后", "但是", "但", "其实", "我觉得", "我认为", "那么", "那", "好", "对", "因为", "当然",
-    "首先", "第二", "第三", "最后", "另外", "而且", "包括", "比如", "就是说", "我们", "我", "这个", "现在",
+SKIP_LINE = re.compile(r"^\s*(?:#|!\[|\*\*[^*\n]{1,24}\*\*\s*[：:])")
+
+# Decision thresholds (log-odds, natural log) over the model's marginals.
+END_LOGODDS = -1.0  # at a pause: 。 when log(p_end / p_clause) + cues exceeds this
+DROP_NONE = 1.01  # at a comma/space pause: no mark only above this P(no mark) (off: see below)
+INSERT = 0.93  # between pauses: insert a mark when P(some mark) is above this ...
+INSERT_GAP = 16  # ... and the stretch without a pause on both sides is at least this long
+ENUM = 0.85  # 、 instead of ， when P(、) among the clause marks is above this
+MAX_SENTENCE = 100  # characters; longer sentences are cut at their likeliest end
+MIN_PART = 12  # neither part of a cut sentence is shorter than this
+
+# --------------------------------------------------------------------------- sentence cues
+# Spoken discourse markers: what opens the next clause and what closes this one shifts the
+# log-odds of a sentence end at a pause (the model learnt written prose, where these are
+# rarer). General Chinese, not any talk's wording.
+OPENERS = (
+    (re.compile(r"^(?:好(?![像多几些])|所以|当然|那么|总之|另外|首先|其次|第[二三四五六]|最后|谢谢)"), 1.5),
+    (re.compile(r"^(?:我觉得|我认为|对(?!于)|那(?![个些种样么里])|但是|但|如果|然后|因为)"), 0.6),
+    (re.compile(r"^(?:就是|或者|包括|比如|而且|以及|还是|并且|和|跟|的|是|在|也)"), -1.0),
 )
-MIN_SENTENCE = 24
-MAX_SENTENCE = 90
+CLOSERS = (
+    (re.compile(r"(?:谢谢|谢谢大家|好的|明白|了)$"), 0.8),
+    (
+        re.compile(
+            r"(?:是|的话|说|在|和|跟|把|被|对|从|给|就|很|这个|那个|一个|我|我们|就是|因为|所以|但是|比如|包括)$"
+        ),
+        -1.5,
+    ),
+)
+
+
+def cue_logodds(before: str, after: str) -> float:
+    """Log-odds shift of a sentence end between `before` and `after` (texts without marks)."""
+    shift = 0.0
+    for rx, v in OPENERS:
+        if rx.search(after):
+            shift += v
+            break
+    for rx, v in CLOSERS:
+        if rx.search(before):
+            shift += v
+            break
+    return shift
+
+
+# --------------------------------------------------------------------------- question cues
+
+_TRAIL = "啊呀啦哈嘛"
+# A hand-over or a direct request for a view, at the end of a clause.
+HANDOVER = re.compile(
+    r"(?:有什么|有没有什么|有哪些|有何)(?:样的)?(?:看法|观点|想法|建议|见解|评论|感受|感想|补充|要补充的|经验|思考|体会|判断)$"
+    r"|(?:您|你|你们|大家|各位)(?:是)?(?:怎么看|如何看|怎么想|怎么理解|怎么认为|怎么评价|觉得呢|认为呢|看呢)(?:待)?(?:这个问题|这件事|这个)?$"
+    r"|(?:看法|观点|想法|意见|判断)(?:是)?(?:什么样|什么|怎样|怎么样|如何)(?:的)?$"
+    r"|(?:怎么看|如何看)(?:待)?(?:这个问题|这件事|这个)?$"
+)
+# Final particles and tag questions: a question whatever the model says.
+TAG = re.compile(
+    r"(?:吗|么|对吧|是吧|对吗|是吗|好吗|行吗|对不对|是不是|好不好|行不行|能不能|会不会|要不要|有没有|可不可以|是不是这样)$"
+)
+QWORD = re.compile(r"(?:什么|怎么|为什么|为啥|哪|谁|多少|如何|怎样|几个|几种|是否)")
+FINAL_QWORD = re.compile(r"(?:为什么|为啥|什么|怎么样|怎么办|哪里|哪儿|哪些|哪个|哪|谁|多少|如何)$")
+NOT_QUESTION = re.compile(
+    r"(?:不知道|没有什么|没什么|不管|无论|不论|什么的|怎么说呢|就是说|比如说|什么都|怎么都|谁都|哪都|多少都|为什么呢|这是为什么)"
+)
+
+
+def question_rule(clause: str, sentence: str) -> tuple[str, float] | None:
+    """(rule, confidence) when the clause ending here is a spoken question, else None.
+
+    `clause` is the text since the previous pause, `sentence` since the previous sentence
+    end (both without marks)."""
+    c = clause.rstrip(_TRAIL)
+    if not c:
+        return None
+    if HANDOVER.search(c):
+        return "question-handover", 0.9
+    if NOT_QUESTION.search(c):
+        return None
+    if TAG.search(c):
+        return "question-tag", 0.85
+    if c.endswith("呢") and QWORD.search(sentence[-40:]):
+        return "question-particle", 0.85
+    if FINAL_QWORD.search(c) and not c.endswith(("的什么", "有什么")):
+        return "question-word", 0.75
+    return None
+
+
+# --------------------------------------------------------------------------- the text
 
 
 @dataclass
-class Pause:
-    start: int
+class Gap:
+    """A place between two pieces of content: where a mark may go."""
+
+    start: int  # doc offsets of the span a decision replaces (empty: an insertion point)
     end: int
-    clause: str  # the clause that ends at this pause
-    next_clause: str
+    existing: str  # the marks in the span ("" for a space or a bare paragraph end)
+    kind: str  # comma | space | lspace | para | period | question | fixed | none
+    idx: int  # stream index of the last content character before it
+    clause_start: int = 0  # stream index where the clause ending here begins
 
 
-def propose(doc: Document, ctx: Context) -> list[Change]:
-    text = doc.text
-    changes: list[Change] = []
-    for line_start, line in _body_lines(text):
-        sentence_len = 0
-        for pause in _pauses(line):
-            sentence_len += len(pause.clause)
-            mark, rule, confidence = _decide(pause, sentence_len)
-            if mark in "。？":
-                sentence_len = 0
-            start, end = line_start + pause.start, line_start + pause.end
-            if text[start:end] == mark or not doc.is_original(start, end):
-                continue
-            changes.append(Change(start, end, mark, rule, confidence))
-    return changes
+def is_cjk(ch: str) -> bool:
+    return bool(_CJK_RE.match(ch))
 
 
-def _body_lines(text: str):
+def is_latin(ch: str) -> bool:
+    return bool(_LATIN_RE.match(ch))
+
+
+def body_lines(text: str):
+    """(offset, line) of every body line: not the title, headings, image lines, labels."""
     pos = 0
     for line in text.split("\n"):
-        if line.strip() and not line.startswith("#") and not line.lstrip().startswith("!["):
+        if line.strip() and not SKIP_LINE.match(line):
             yield pos, line
+        elif line.strip():
+            yield pos, None  # a line that ends the run
         pos += len(line) + 1
 
 
-def _pauses(line: str) -> list[Pause]:
-    found = [(m.start(), m.end()) for m in PAUSE.finditer(line)]
-    pauses, prev = [], 0
-    for i, (start, end) in enumerate(found):
-        clause = line[prev:start].strip()
-        nxt_end = found[i + 1][0] if i + 1 < len(found) else len(line)
-        if clause:
-            pauses.append(Pause(start, end, clause, line[end:nxt_end].strip()))
-        prev = end
-    return pauses
+def build_runs(text: str):
+    """Streams of content: [(stream, offsets, gaps)] — one per run of body paragraphs."""
+    runs = []
+    chars: list[str] = []
+    offs: list[int] = []
+    gaps: list[Gap] = []
+
+    def flush():
+        if chars:
+            runs.append(("".join(chars), offs[:], gaps[:]))
+        chars.clear()
+        offs.clear()
+        gaps.clear()
+
+    for lpos, line in body_lines(text):
+        if line is None:
+            flush()
+            continue
+        content_end = len(line.rstrip())
+        i = len(line) - len(line.lstrip())
+        for m in GAP.finditer(line, i, content_end):
+            s, e = m.span()
+            _content(line, lpos, i, s, chars, offs)
+            i = e
+            if not chars or s == len(line) - len(line.lstrip()):
+                continue  # leading marks
+            if e >= content_end:
+                break  # trailing marks: the paragraph end below
+            marks = m.group().strip(" \t\u3000")
+            prev, nxt = line[s - 1], line[e]
+            kind = _kind(marks, prev, nxt, at_end=False)
+            if kind is None:
+                _content(line, lpos, s, e, chars, offs)
+                continue
+            gaps.append(Gap(lpos + s, lpos + e, marks, kind, len(chars) - 1))
+            if is_latin(prev) and is_latin(nxt):
+                chars.append("\n")  # keep two Latin words separate tokens
+                offs.append(-1)
+        _content(line, lpos, i, content_end, chars, offs)
+        if not chars:
+            continue
+        # the paragraph end: trailing marks (if any) up to the end of the content
+        tail = line[:content_end]
+        k = len(tail)
+        while k > 0 and (tail[k - 1] in "，。？！、；：,?!;: \t\u3000"):
+            k -= 1
+        marks = tail[k:].strip(" \t\u3000")
+        if offs and offs[-1] >= lpos + k:  # the marks were taken as content (ASCII , . in numbers)
+            marks, k = "", content_end
+        kind = _kind(marks, "", "", at_end=True)
+        if gaps and gaps[-1].idx == len(chars) - 1:
+            gaps.pop()
+        gaps.append(Gap(lpos + k, lpos + content_end, marks, kind, len(chars) - 1))
+        chars.append("\n")
+        offs.append(-1)
+    flush()
+    return runs
 
 
-def _decide(pause: Pause, sentence_len: int) -> tuple[str, str, float]:
-    clause = pause.clause.rstrip("啊呀")
-    if QUESTION_END.search(clause) and not NOT_QUESTION.search(clause):
-        return "？", "question-particle", 0.8
-    if not pause.next_clause:
-        return "。", "line-end", 0.7
-    if sentence_len >= MAX_SENTENCE:
-        return "。", "long-sentence", 0.6
-    if sentence_len >= MIN_SENTENCE and pause.next_clause.startswith(SENTENCE_OPENERS):
-        return "。", "sentence-opener", 0.6
-    return "，", "pause-comma", 0.9
+def _content(line, lpos, a, b, chars, offs):
+    for k in range(a, b):
+        chars.append(line[k])
+        offs.append(lpos + k)
+
+
+def _kind(marks: str, prev: str, nxt: str, at_end: bool) -> str | None:
+    if any(c in marks for c in "？?"):
+        return "question"
+    if any(c in marks for c in "！!"):
+        return "fixed"
+    if any(c in marks for c in "、；：;:"):
+        return "fixed"
+    if "。" in marks:
+        return "para" if at_end else "period"
+    if marks:  # ， ,
+        return "para" if at_end else "comma"
+    if at_end:
+        return "para"
+    if is_cjk(prev) and is_cjk(nxt):
+        return "space"
+    if is_cjk(prev) or is_cjk(nxt):
+        return "lspace"
+    return None  # a space between Latin words: part of the text
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+@dataclass
+class Decision:
+    mark: str  # the mark to stand here ("" for none)
+    rule: str
+    confidence: float
+
+
+def _dist(marks: list[str], m) -> dict[str, float]:
+    if m is None:
+        return {}
+    if len(m) == 1:
+        return {"": m[0]}
+    return dict(zip(marks, m, strict=False))
+
+
+def decide_pause(d: dict[str, float], kind: str, cue: float = 0.0) -> Decision:
+    """The mark at an ASR pause from the model's distribution there and the cue shift."""
+    if not d or len(d) == 1 and kind != "lspace":
+        # inside a Latin phrase (no model decision) or the model sure of "no mark"
+        p0 = d.get("", 0.0)
+        if kind == "comma" and p0 > DROP_NONE:
+            return Decision("", "pause-drop", p0)
+        return Decision("，", "pause-comma", 0.6)
+    p0 = d.get("", 0.0)
+    pend = d.get("。", 0.0) + d.get("？", 0.0)
+    pclause = d.get("，", 0.0) + d.get("、", 0.0)
+    if kind == "lspace" and p0 > 0.5:
+        return Decision("", "pause-space", p0)
+    if kind in ("comma", "space") and p0 > DROP_NONE:
+        return Decision("", "pause-drop", p0)
+    z = math.log(pend + 1e-9) - math.log(pclause + 1e-9) + cue
+    if z > END_LOGODDS:
+        conf = pend / (pend + pclause + 1e-9)
+        return Decision("。", "pause-end", conf)
+    conf = pclause / (pend + pclause + 1e-9)
+    if pclause > 0 and d.get("、", 0.0) / pclause > ENUM:
+        return Decision("、", "pause-enum", conf)
+    return Decision("，", "pause-comma", conf)
+
+
+def propose(doc: Document, ctx: Context) -> list[Change]:
+    from cleanup.punctmodel import PunctuationModel
+
+    model = PunctuationModel.load()
+    text = doc.text
+    changes: list[Change] = []
+    for stream, offs, gaps in build_runs(text):
+        changes.extend(_punctuate_run(doc, text, model, stream, offs, gaps))
+    return changes
+
+
+def _punctuate_run(doc, text, model, stream, offs, gaps) -> list[Change]:
+    gap_at = {g.idx: g for g in gaps}
+    toks, marks, margs = model.token_marginals(stream, full_at=set(gap_at))
+    dist_at: dict[int, tuple] = {e - 1: m for (_s, e, _k), m in zip(toks, margs, strict=False)}
+    # the mark after each stream index: the gaps first, then confident insertions
+    chosen: dict[int, Decision] = {}
+    for g in gaps:
+        d = _dist(marks, dist_at.get(g.idx))
+        if g.kind == "question":
+            chosen[g.idx] = Decision("？", "keep", 1.0)
+        elif g.kind == "fixed":
+            chosen[g.idx] = Decision(g.existing, "keep", 1.0)
+        elif g.kind == "period":
+            chosen[g.idx] = Decision("。", "keep", 1.0)
+        else:
+            i = g.idx
+            cue = cue_logodds(stream[max(0, i - 7) : i + 1].rstrip("\n"), stream[i + 1 : i + 8].lstrip("\n"))
+            chosen[i] = decide_pause(d, g.kind, cue)
+    gap_idx = sorted(gap_at)
+    _insertions(stream, marks, toks, margs, gap_idx, chosen)
+    _questions(stream, marks, dist_at, chosen, gap_at)
+    _cut_long(stream, marks, dist_at, chosen, gap_at)
+    return _changes(doc, text, stream, offs, gap_at, chosen)
+
+
+def _insertions(stream, marks, toks, margs, gap_idx, chosen) -> None:
+    """Marks between pauses where the model is very confident, in long stretches only."""
+    for (_s, e, _k), m in zip(toks, margs, strict=False):
+        i = e - 1
+        if len(m) == 1 or i in chosen or 1 - m[0] < INSERT:
+            continue
+        if i + 1 < len(stream) and not (is_cjk(stream[i + 1]) or is_latin(stream[i + 1])):
+            continue
+        j = bisect.bisect_left(gap_idx, i)
+        before = i - (gap_idx[j - 1] if j else -1)
+        after = (gap_idx[j] if j < len(gap_idx) else len(stream)) - i
+        if min(before, after) < INSERT_GAP:
+            continue
+        cue = cue_logodds(stream[max(0, i - 7) : i + 1].rstrip("\n"), stream[i + 1 : i + 8].lstrip("\n"))
+        dec = decide_pause(_dist(marks, m), "comma", cue)
+        if dec.mark:
+            chosen[i] = Decision(dec.mark, "model-insert", (1 - m[0]) * dec.confidence)
+
+
+def _sentence_ends(chosen) -> list[int]:
+    return sorted(i for i, d in chosen.items() if d.mark in ("。", "？", "！"))
+
+
+def _questions(stream, marks, dist_at, chosen, gap_at) -> None:
+    """Spoken-question cues at every pause; the model's ？/。 split at sentence ends."""
+    last_end = -1
+    last_mark = -1
+    for i in sorted(chosen):
+        dec = chosen[i]
+        if dec.rule == "keep" and dec.mark != "。":
+            last_mark = i
+            if dec.mark in "？！":
+                last_end = i
+            continue
+        clause = stream[last_mark + 1 : i + 1].replace("\n", "")
+        sentence = stream[last_end + 1 : i + 1].replace("\n", "")
+        cue = question_rule(clause, sentence)
+        if cue is not None and (dec.mark == "。" or cue[0] != "question-word"):
+            chosen[i] = dec = Decision("？", cue[0], cue[1])
+        elif dec.mark == "。" and dec.rule != "keep":
+            d = _dist(marks, dist_at.get(i))
+            pq, pp = d.get("？", 0.0), d.get("。", 0.0)
+            tail = sentence[-20:]
+            if pq > pp and QWORD.search(tail) and not NOT_QUESTION.search(tail):
+                chosen[i] = dec = Decision("？", "model-question", pq / (pq + pp))
+        if dec.mark:
+            last_mark = i
+        if dec.mark in ("。", "？"):
+            last_end = i
+
+
+def _cut_long(stream, marks, dist_at, chosen, gap_at) -> None:
+    """Cut sentences over MAX_SENTENCE at the pause (or else the position) likeliest to end."""
+    marked = sorted(i for i, d in chosen.items() if d.mark)
+    newline = [0]
+    for ch in stream:  # prefix counts of stream "\n" (not displayed)
+        newline.append(newline[-1] + (ch == "\n"))
+
+    def length(a: int, b: int) -> int:
+        n = (b - a) - (newline[b + 1] - newline[a + 1])
+        return n + bisect.bisect_left(marked, b) - bisect.bisect_right(marked, a)
+
+    def p_end(i: int) -> float:
+        d = _dist(marks, dist_at.get(i))
+        return d.get("。", 0.0) + d.get("？", 0.0)
+
+    def cut(a: int, b: int) -> None:
+        if length(a, b) <= MAX_SENTENCE:
+            return
+        inner = range(a + MIN_PART, b - MIN_PART + 1)
+        best = max((i for i in inner if i in gap_at), key=p_end, default=None)
+        if best is None:
+            best = max((i for i in inner if i in dist_at), key=p_end, default=None)
+        if best is None:
+            return
+        previous[best] = chosen.get(best)
+        if previous[best] is None or not previous[best].mark:
+            bisect.insort(marked, best)
+        chosen[best] = Decision("。", "long-sentence", round(min(0.9, 0.5 + p_end(best)), 3))
+        cut(a, best)
+        cut(best, b)
+
+    previous: dict[int, Decision | None] = {}
+    ends = _sentence_ends(chosen)
+    for a, b in zip([-1, *ends], [*ends, len(stream) - 1], strict=False):
+        cut(a, b)
+    # drop the cuts that later cuts made unnecessary (so a second run finds the same ones)
+    for i in sorted(previous, key=p_end):
+        ends = _sentence_ends(chosen)
+        k = ends.index(i)
+        a = ends[k - 1] if k else -1
+        b = ends[k + 1] if k + 1 < len(ends) else len(stream) - 1
+        was = previous[i]
+        if length(a, b) - (0 if was and was.mark else 1) <= MAX_SENTENCE:
+            if was is None or not was.mark:
+                marked.remove(i)
+            if was is None:
+                del chosen[i]
+            else:
+                chosen[i] = was
+
+
+def _changes(doc, text, stream, offs, gap_at, chosen) -> list[Change]:
+    out: list[Change] = []
+    for i, dec in sorted(chosen.items()):
+        g = gap_at.get(i)
+        if g is not None:
+            if dec.rule == "keep":
+                continue
+            current = text[g.start : g.end]
+            if current == dec.mark:
+                continue
+            if g.kind == "lspace" and not dec.mark:
+                continue
+            start, end = g.start, g.end
+            after = dec.mark
+            if g.kind == "para" and not dec.mark:
+                after = ""
+            if not doc.is_original(start, end):
+                continue
+            out.append(Change(start, end, after, dec.rule, round(dec.confidence, 3)))
+        else:
+            pos = offs[i] + 1
+            if offs[i] < 0 or not doc.is_original(pos, pos):
+                continue
+            # a space after a Latin token before Chinese is taken by the mark
+            end = pos
+            while end < len(text) and text[end] in " \t" and end + 1 < len(text) and is_cjk(text[end + 1]):
+                end += 1
+            out.append(Change(pos, end, dec.mark, dec.rule, round(dec.confidence, 3)))
+    return out
