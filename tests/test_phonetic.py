@@ -119,8 +119,8 @@ def test_only_untouched_source_text_is_proposed_on():
 
 
 def test_low_confidence_becomes_a_proposal():
-    """换解 in a weak context (the talk says 幻觉 elsewhere): logged for review, not applied."""
-    text = "语言模型的幻觉我觉得还好吧。在视觉这边你的识别力不准，或者换解比较严重"
+    """换解 is two syllables from a confusion away: logged for review, not applied."""
+    text = "然后比如说，你语言模型的换解，我觉得还好吧"
     doc, changes = run(text, context_with(["幻觉"]))
     assert [(c.after, c.applied) for c in changes] == [("幻觉", False)]
     assert doc.text == text
@@ -134,8 +134,10 @@ def recall(ctx: Context) -> tuple[float, list[str]]:
     errors = yaml.safe_load(FIXTURE.read_text(encoding="utf-8"))
     missed = []
     for e in errors:
-        assert text.count(e["context"]) == 1, e
-        if e["context"].replace(e["wrong"], e["right"]).lower() not in doc.text.lower():
+        start = text.index(e["context"]) + e["context"].index(e["wrong"])
+        end = start + len(e["wrong"])
+        edits = [d for d in doc.applied_edits if d.start < end and start < d.end]
+        if not any(e["right"].lower() in d.after.lower() for d in edits):
             missed.append(f"{e['wrong']}→{e['right']}")
     return 1 - len(missed) / len(errors), missed
 
@@ -148,12 +150,12 @@ def test_fixture_is_the_sample():
 
 
 def test_discovery_recall_on_the_sample_with_canonical_terms_only():
-    """Measured 2026-11-28: 54% (general packs), 59% (with the talk overlay's terms); floors below."""
+    """Measured 2026-11-28: 55% (general packs), 61% (with the talk overlay's terms); floors below."""
     general, _ = recall(canonical_only(None))
     with_overlay, missed = recall(canonical_only(TALK))
     print(f"phonetic recall: general packs {general:.0%}, with talk overlay {with_overlay:.0%}; missed {missed}")
-    assert general >= 0.53
-    assert with_overlay >= 0.58
+    assert general >= 0.54
+    assert with_overlay >= 0.60
 
 
 # --- false positives on edited prose ---------------------------------------------------------

@@ -39,10 +39,10 @@ from cleanup.document import Change, Document
 
 APPLY = 2.0
 PROPOSE = 0.0
-PHONE = 3.0  # log10 odds per unit of syllable cost (one unrelated syllable = 1)
+PHONE = 5.0  # log10 odds per unit of syllable cost (one unrelated syllable = 1)
 COMMON = 1.0  # per log10 of the span's jieba frequency
-BASE = 1.0
-SHORT = 1.5  # two-syllable terms
+BASE = 0.3
+SHORT = 2.2  # two-syllable terms
 PRIOR = 0.5
 MAX_GAIN_ZH = 7.0  # the LM is trained on written domain prose: it over-rewards any domain word
 MAX_GAIN_LATIN = 5.0
@@ -261,6 +261,7 @@ class Candidate:
     odds: float = 0.0
     note: str = ""
     gain: float = 0.0  # LM log10 gain
+    rank: float = 0.0  # odds with the LM gain uncapped: orders overlapping candidates
     freq: int = 0  # jieba frequency of the span as one word
 
 
@@ -481,18 +482,20 @@ def score(cands: list[Candidate], text: str, ctx: Context, exact: list[tuple[int
             common = COMMON * math.log10(1 + c.freq)
             short = SHORT if len(c.term) == 2 else 0.0
             c.odds = min(gain, MAX_GAIN_ZH) - PHONE * c.cost - common - BASE - short + prior
+            c.rank = c.odds + max(0.0, gain - MAX_GAIN_ZH)
             c.note = f"pinyin cost {c.cost:.2f}, LM {gain:+.1f}, word freq {c.freq}"
         elif c.kind == "latin":
             sim = 1 - c.cost
             words = [w.lower() for w in LATIN_WORD.findall(span) if not w.isdigit()]
             oov = LATIN_OOV if any(w not in lm.model for w in words) else 0.0
             c.odds = min(gain, MAX_GAIN_LATIN) + LATIN_SIM * (sim - 0.8) + oov - BASE + prior
+            c.rank = c.odds + max(0.0, gain - MAX_GAIN_LATIN)
             c.note = f"similarity {sim:.2f}, LM {gain:+.1f}" + (", word unknown to the corpora" if oov else "")
         elif c.kind == "case":
-            c.odds = 3.0 + prior
+            c.odds = c.rank = 3.0 + prior
             c.note = "established casing"
         else:
-            c.odds = max(gain, 0.0) + 1.0 + prior
+            c.odds = c.rank = max(gain, 0.0) + 1.0 + prior
             c.note = f"Latin prefix + pinyin spelling, LM {gain:+.1f}"
     return cands
 
@@ -535,7 +538,8 @@ def find(text: str, ctx: Context, is_original=lambda s, e: True) -> list[Candida
                 shifted = _shift(c, applied)
                 score([shifted], fixed, ctx, present)
                 if shifted.gain > old_gain:
-                    c.odds, c.gain, c.note = shifted.odds, shifted.gain, shifted.note + " (after neighbouring fix)"
+                    c.odds, c.rank, c.gain = shifted.odds, shifted.rank, shifted.gain
+                    c.note = shifted.note + " (after neighbouring fix)"
                     continue
             score([c], text, ctx, present)
         chosen = _select(applied + rest)
@@ -545,14 +549,14 @@ def find(text: str, ctx: Context, is_original=lambda s, e: True) -> list[Candida
 def _select(cands: list[Candidate]) -> list[Candidate]:
     best: dict[tuple[int, int], Candidate] = {}
     for c in cands:
-        if (c.start, c.end) not in best or c.odds > best[(c.start, c.end)].odds:
+        if (c.start, c.end) not in best or c.rank > best[(c.start, c.end)].rank:
             best[(c.start, c.end)] = c
     chosen: list[Candidate] = []
     # among overlapping candidates the better one wins; a little credit for explaining more of the
     # text, so 常上下闻 → 长上下文 beats 上下闻 → 上下文 (which would leave 常 behind)
-    for c in sorted(best.values(), key=lambda c: (-(c.odds + 0.2 * (c.end - c.start)), c.start)):
+    for c in sorted(best.values(), key=lambda c: (-(c.rank + 0.2 * (c.end - c.start)), c.start)):
         if c.odds < PROPOSE:
-            break
+            continue
         if any(c.start < o.end and o.start < c.end for o in chosen):
             continue
         chosen.append(c)
