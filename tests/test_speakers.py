@@ -600,3 +600,108 @@ def test_full_names_and_an_open_question_to_the_panel():
     )
     labels = [label for label, _ in paragraphs(run(text).text)]
     assert labels == ["主持人", "王老师", "主持人", "嘉宾A", "主持人", "刘老师"]
+
+
+# ------------------------------------------------------------------ names from the title, given names
+
+# A fireside chat: the title names the two guests, the host calls them by given name (明远, 思琪老师),
+# thanks them by name, puts a question to both (请两位) and never says 主持人.
+FIRESIDE = """# 2024某科技大会-闭幕式 - P2：炉边对话-周明远-高思琪 - 会议直播
+
+好，下面进入我们的炉边对话，今天请到两位嘉宾，一位是周明远院士，一位是高思琪博士，那我们就直接开始，\
+第一个问题想问问明远老师，您觉得大模型接下来最大的瓶颈是什么，
+
+好的，我觉得最大的瓶颈其实还是数据，高质量的数据已经快用完了，所以接下来要靠合成数据，还有多模态的数据，\
+这是我的一个判断，
+
+谢谢明远，思琪你怎么看，
+
+我同意一部分，但是我觉得算力的瓶颈更现实，现在一张卡都很难买到，所以我们在做很多推理优化的工作，
+
+好，谢谢思琪老师，那第二个问题请两位都谈一谈，开源和闭源哪个会赢，
+
+好，简单的说我觉得开源会赢，因为生态的力量是最大的，大家一起做总比一家做要快，
+
+我稍微补充一句，我觉得不一定是谁赢，两者会长期共存，闭源在前沿，开源在应用，
+
+好，谢谢两位，我们今天的对话就到这里，谢谢大家。
+"""
+
+
+def test_a_fireside_chat_named_in_the_title():
+    md = run(FIRESIDE).text
+    assert_layout(md)
+    check_turns(
+        md,
+        [
+            ("主持人", "好，下面进入我们的炉边对话"),
+            ("周明远", "好的，我觉得最大的瓶颈"),
+            ("主持人", "谢谢明远，思琪你怎么看"),
+            ("高思琪", "我同意一部分"),
+            ("主持人", "好，谢谢思琪老师"),
+            ("周明远", "好，简单的说我觉得开源会赢"),
+            ("高思琪", "我稍微补充一句"),
+            ("主持人", "好，谢谢两位"),
+        ],
+    )
+
+
+# A roundtable whose moderator uses bare given names (若曦, 梓轩) and surnames with 老师, checks that
+# a remote panelist can hear, and thanks each by name; one panelist speaks up unasked and is
+# named only by the thanks that follow.
+GIVEN_NAME_PANEL = """# 2024某科技大会-具身智能论坛 - P5：圆桌讨论 - 会议直播
+
+好各位好，我们进入圆桌环节，现场有两位老师，孟老师和宁老师，线上还有若曦，若曦能听到吗，
+
+能听到能听到，大家好，
+
+好的好的，那我们第一个问题，就是数据从哪里来，孟老师先来，
+
+我觉得还是要靠真实世界的采集，仿真可以补充，但是替代不了，我就说这么多，
+
+好谢谢孟老师，若曦有什么补充吗，
+
+我补充一点，就是我们在线上做了很多遥操作的数据，成本其实比想象的低，
+
+好 谢谢若曦，然后 梓轩，
+
+对我其实比较同意若曦的看法，就是遥操作会是一个主流的方式，
+
+好谢谢梓轩，我可以说两句吗，可以可以，我觉得大家都低估了视频数据，互联网上的视频其实非常多，
+
+好，谢谢宁老师，那我们今天就到这里，谢谢各位。
+"""
+
+
+def test_given_names_thanks_and_a_remote_panelist():
+    md = run(GIVEN_NAME_PANEL).text
+    assert_layout(md)
+    check_turns(
+        md,
+        [
+            ("主持人", "好各位好"),
+            ("若曦", "能听到能听到"),
+            ("主持人", "好的好的"),
+            ("孟老师", "我觉得还是要靠真实世界的采集"),
+            ("主持人", "好谢谢孟老师"),
+            ("若曦", "我补充一点"),
+            ("主持人", "好 谢谢若曦"),
+            ("梓轩", "对我其实比较同意"),
+            ("主持人", "好谢谢梓轩"),
+            ("宁老师", "我可以说两句吗"),
+            ("主持人", "可以可以"),
+            ("宁老师", "我觉得大家都低估了视频数据"),
+            ("主持人", "好，谢谢宁老师"),
+        ],
+    )
+
+
+def test_a_keynote_whose_title_names_its_speaker_has_one_label():
+    text = (
+        "# 2024某科技大会 - P1：主题报告-周明远 - 会议直播\n\n"
+        "好，谢谢主持人，各位好，今天我给大家汇报一下我们最近的工作，"
+        "我们发现数据的质量比数量更重要，谢谢思琪老师的邀请，也感谢大家，我们的第一个发现是这样的，"
+        "合成数据如果不加筛选，效果会变差，我的报告就到这里，谢谢大家。\n"
+    )
+    labels = {label for label, _ in paragraphs(run(text).text)}
+    assert labels == {"周明远"}

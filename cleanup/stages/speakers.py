@@ -137,7 +137,9 @@ OPENING = re.compile(
 AUDIENCE_INVITE = re.compile(
     r"((?:那位|这位|那边|这边|后面|前面)(?:那位|这位)*(?:的)?(?:同学|朋友|观众)|有没有(?:什么|人)?(?:问题|想问)|大家有(?:什么)?问题|现场(?:的)?(?:观众|听众|朋友)|递(?:个|一下)?话筒|听众们|观众们|提问环节|(?:还有没有|有没有)什么.{0,6}(?:问题|想讨论))"
 )
-MIC = re.compile(r"(话筒|麦克风|递|那位|这位|^这边$|^那边$|后面那|前面那|^哦|有一个|好好好|请讲|您请|我来递|举(?:手|着|得)|^说吧$)")
+MIC = re.compile(
+    r"(话筒|麦克风|递|那位|这位|^这边$|^那边$|后面那|前面那|^哦|有一个|好好好|请讲|您请|我来递|举(?:手|着|得)|^说吧$)"
+)
 AUDIENCE_START = re.compile(
     r"(^各位老师好|^(?:各位)?老师(?:们)?(?:好|您好)|^(?:嘉宾|专家)们?好|我想(?:请)?问(?:一下)?|我(?:实际上|这边)?有(?:一|两|几)?个问题|想请教|^请问|我的问题是|^你好我)"
 )
@@ -153,7 +155,8 @@ ASKED = re.compile(
 QUESTION_END = re.compile(r"(吗|呢|是吧|对吧|对不对|是不是|有没有|怎么看|什么样|为什么|怎么样|哪)$")
 ANSWER_START = re.compile(
     r"^(?:其实我也不是|我(?:也)?不是(?:这个|这方面|相关)|我(?:总)?觉得这(?:是|个问题)|我理解(?:您|你)|这个问题我|我(?:来|先)?回答|对那我回答|那我回答|我简单回答|我试着回答|"
-    r"谢谢(?:您的|你的|这位)?(?:老师的|同学的)?问题|好问题|(?:好)?这个问题(?:非常|很|特别)好|这是(?:一)?个.{0,3}好的?问题|(?:对|是的)[，, ]?(?:就是|我|其实))"
+    r"谢谢(?:您的|你的|这位)?(?:老师的|同学的)?问题|好问题|(?:好)?这个问题(?:非常|很|特别)好|这是(?:一)?个.{0,3}好的?问题|"
+    r"(?:对|是的)[，, ]?(?:就是|我|其实))"
 )
 PANEL_INVITE = re.compile(
     r"(?:其他|别的|另外|线上|现场|在座)的?(?:几位|各位|两位|三位)?(?:老师|嘉宾)们?(?:有没有|有什么|还有什么|要不要|怎么看)|"
@@ -161,18 +164,26 @@ PANEL_INVITE = re.compile(
 )
 FOLLOW_UP = re.compile(r"追(?:加)?问|再问(?:一下|一个)|接着(?:刚才的?|这个)?问")
 # The moderator thanks someone by name: a new moderator turn, and the turn before was theirs.
-THANKS_NAME = re.compile(r"^(?:(?:好|好的|对|是的|嗯|行|OK|ok)[ ，,]*)*(?:谢谢|感谢|多谢|非常感谢)(?:谢谢)? ?")
+THANKS_LEAD = r"^(?:(?:好|好的|对|是的|嗯|行|OK|ok)[ ，,]*)*(?:谢谢|感谢|多谢|非常感谢)(?:谢谢)? ?"
+THANKS_NAME = re.compile(THANKS_LEAD)
+# A question put to the guests (你怎么看, 请两位发表你们的看法), and how an answer starts.
+PUT_TO_PANEL = re.compile(
+    r"(?:你们|两位|各位|几位|您|你)(?:的)?(?:看法|观点|怎么看|觉得|认为|发表|谈谈|说说|分享)|(?:请|想请|问问)(?:两位|各位|几位|您|你)"
+)
+ANSWER_LEAD = re.compile(r"^(?:好的|好|对|嗯|是的|我觉得|其实|我认为|这个问题|简单(?:的)?(?:说|讲)|我同意)")
 INTRO_GOES_ON = re.compile(
     r"^(?:给(?:我们|大家)|为(?:我们|大家)|带来|分享|做(?:一个)?报告|(?:大家|让我们)?(?:热烈)?(?:欢迎|鼓掌)|掌声)"
 )
-THANKS_TITLE = re.compile(
-    r"^(?:(?:好|好的|对|是的|嗯|行|OK|ok)[ ，,]*)*(?:谢谢|感谢|多谢|非常感谢)(?:谢谢)? ?[^，]{0,3}(?:老师|总|博士|教授)$"
-)
+THANKS_TITLE = re.compile(THANKS_LEAD + r"(?:[^，]{0,3}(?:老师|总|博士|教授)|(?:各位|[两三四五六几]位)[^，]{0,6})$")
 # After thanks, a first-person opening is the next panelist, unless the moderator goes on.
 SELF_OPENING = re.compile(r"^(?:(?:对|好|嗯|是|是的|那|行)[，, ]?)*(?:我(?!们|想(?:再)?(?:问|请|追)|再问|插)|其实)")
 MODERATOR_GOES_ON = re.compile(
     r"^(?:(?:那|然后|接下来|下面|好|对)[，, ]?)*(?:我们|咱们|第[一二三四五六]|下一个|最后|今天|刚才|刚刚)"
 )
+SPEAK_REQUEST = re.compile(
+    r"^(?:我|我们)(?:可以|能)(?:再)?(?:说|补充|讲|插|补)(?:充)?(?:两句|一句|几句|一下|一点|个)?(?:吗|嘛|么)?$"
+)
+PERMISSION = re.compile(r"^(?:可以|好|请|当然|请讲|没问题|您请|你说)+$")
 # Remote panelists: 家辉能听到吗 — 能听到; 大家能听到我吗 — 可以.
 HEARING_CHECK = re.compile(
     r"^(?:喂[，, ]?)?(?:大家|主持人|你们|各位)?(?:能|可以)?听(?:到|得到|见|得见)我(?:说话)?(?:吗|嘛|么|了吗)?$"
@@ -451,18 +462,17 @@ def _title_people(title: str) -> list[str]:
 # two characters in a clause that thanks, asks or calls someone, seen at least twice.
 GIVEN_TITLE = r"(?:老师|博士|教授|院士|总|先生|女士)?"
 GIVEN_CUES = [
-    re.compile(
-        rf"^(?:(?:好|好的|对|是的|嗯|行)[ ，,]*)*(?:谢谢|感谢|多谢)+ ?(?P<n>[{CJK}]{{2}}){GIVEN_TITLE}(?:$|关于|的(?:分享|回答|观点|精彩))"
-    ),
+    re.compile(THANKS_LEAD + rf"(?P<n>[{CJK}]{{2}}){GIVEN_TITLE}(?:$|关于|的(?:分享|回答|观点|精彩))"),
     re.compile(
         rf"^(?:然后|那|好|对|嗯|那么|接下来|要不|看看|请|有请|最后)* ?(?P<n>[{CJK}]{{2}}){GIVEN_TITLE}"
         rf"(?:呢$|[你您]|有(?:什么|没有)|(?:能|可以)?听(?:到|得到|见|得见)|要不)"
     ),
     re.compile(rf"(?:看看|听听|请|有请|问问|要不|然后) ?(?P<n>[{CJK}]{{2}}){GIVEN_TITLE}$"),
+    re.compile(rf"^(?P<n>[{CJK}]{{2}})$"),  # 然后 特特: the name alone
 ]
 NOT_GIVEN = set(
     "我你您他她它们的了是在有这那就都也和与还要会能把被让给从对向说想看问请大家各位两三几个些么什怎哪吗呢吧啊老师主持人"
-    "一二三四五六七八九十上下前后里中来去到过着得地所以因为但而且或者就是可不没再先又很最更"
+    "一二三四五六七八九十上下前后里中来去到过着得地所以因为但而且或者就是可不没再先又很最更嗯啊哦呃哈喂呀嘛"
 )
 
 
@@ -493,7 +503,8 @@ def _given_names(texts: list[str], people: list[str], is_word) -> tuple[dict[str
         for full in people:
             sim = _given_similarity(form, full[1:]) if len(full) == 3 else 0.0
             word = bool(is_word and is_word(form)) if sim >= 0.75 else False
-            if sim == 1.0 and not word or sim >= 0.75 and titled:
+            same_first = _syllable(form[0]) == _syllable(full[1])
+            if sim == 1.0 and not word or titled and (sim >= 0.75 or same_first and not word):
                 given[form] = full
                 if word:
                     bound.add(form)
@@ -752,7 +763,10 @@ class _Segmenter:
         for h, (rule, _conf, _name, _title, _cue) in sorted(self.handovers.items()):
             k = h + 1
             while (
-                k < n and k - h <= 4 and not self.clauses[k - 1].question and re.search(r"^(?:您|你)|您", self.texts[k])
+                k < n
+                and k - h <= 4
+                and not self.clauses[k - 1].question
+                and re.search(r"^(?:您|你)|您|^(?:因为|所以|而且|那)?你(?!们)", self.texts[k])
             ):
                 k += 1  # 张总，您是做产业的，您怎么看：the question runs on to its end
             if re.search(r"(?:有请|邀请|欢迎)", self.texts[h]):
@@ -800,7 +814,7 @@ class _Segmenter:
                 self.add(k, 2.6, "order", "turn:panel-order", t[:16])
                 self.moderator_before(i, 1.5)
             end = self.closing_before(i)
-            opening = bool(OPENING.match(t)) and not _self_intro(t)
+            opening = bool(OPENING.match(t) or TAKING_FLOOR.match(t)) and not _self_intro(t)
             if end and i > 0 and not THANKS_END.match(t) and not CLOSING.search(t):
                 mod = self.moderator_opening(i)
                 follow_up = (self.clauses[i].question or self.question_ahead(i)) and not ACK.match(t)
@@ -840,6 +854,11 @@ class _Segmenter:
                     self.add(
                         j, 1.6 + 0.4 * bool(TAKING_FLOOR.match(nxt)), "panelist", "turn:after-thanks", nxt[:16], group=i
                     )
+            if SPEAK_REQUEST.match(t) and PERMISSION.match(self.text(i + 1)):
+                # 我可以说两句吗 — 可以可以 — the panelist goes on
+                self.add(i, 2.2, "panelist", "turn:asks-to-speak", t[:16], group=i)
+                self.add(i + 1, 2.2, "moderator", "turn:gives-the-floor", self.text(i + 1)[:16], group=i)
+                self.add(i + 2, 2.2, "resume", "turn:speaks-on", self.text(i + 2)[:16], group=i)
             if HEARING_CHECK.match(t):  # 大家能听到我吗 (a remote panelist) — 可以 (the moderator)
                 self.add(i, 2.2, "panelist", "turn:remote-check", t[:16], group=i)
                 if YES_HEARD.match(self.text(i + 1)):
@@ -851,6 +870,20 @@ class _Segmenter:
                     j += 1
                 if j < n and ACK.match(self.texts[j]):
                     self.add(j, 2.2, "moderator", "turn:heard-ack", self.texts[j][:16], group=i)
+            if PUT_TO_PANEL.search(t) and (self.clauses[i].question or re.search("请", t)) and i not in self.handovers:
+                # 这个想请两位发表你们的看法 / 不知道你怎么看这个问题 — 好的，简单的说我觉得…
+                j = i + 1
+                while (
+                    j < n - 1 and j - i <= 2 and not (self.clauses[j - 1].question or self.clauses[j - 1].sentence_end)
+                ):
+                    j += 1
+                if j < n and ANSWER_LEAD.match(self.texts[j]) and j not in self.handovers:
+                    s = self.sentence_start(i, max(0, i - 4))
+                    named = [self.roster.label(h[2], h[3]) for k in range(s, i + 1) for h in self.names(self.texts[k])]
+                    if named and not re.search(r"两位|各位|几位|你们", t):
+                        self.add(j, 2.0, "named", "turn:answer-to-question", t[:16], named[-1])
+                    else:
+                        self.add(j, 1.8, "panelist", "turn:answer-to-question", t[:16])
             if PANEL_INVITE.search(t) and i not in self.handovers:
                 # 其他几位老师有没有补充？ — someone on the panel answers once the question ends
                 q = next((q for q in range(i, min(n - 1, i + 4)) if self.clauses[q].question), i)
@@ -1135,6 +1168,7 @@ class _Segmenter:
         turns = [Turn(0, mod, "turn:first", 0.6, self.text(0)[:16])]
         order: list[str] = list(self.roster.order)
         learning = not order
+        fixed = list(order)  # a panel known before the text: every unnamed turn is one of them
         rnd: list[str] = list(order)
         slot = -1
         audience = guests = 0
@@ -1215,6 +1249,11 @@ class _Segmenter:
                     order.append(label)
                     rnd = list(order)
                     slot = len(rnd) - 1
+                elif fixed:
+                    # a known panel (the title's guests, the overlay's): the one heard least lately
+                    label = min(
+                        fixed, key=lambda x: (x == prev, max((k for k, h in enumerate(history) if h == x), default=-1))
+                    )
                 else:
                     if not learning:
                         slot = len(rnd)  # the round is over
@@ -1414,6 +1453,8 @@ def _solo_label(title: str, overlay: dict) -> str:
             return str(speakers[key])
     if m := re.search(r"(?:主讲人?|讲者|嘉宾)[:：]\s*([\u4e00-\u9fff]{2,4})", title):
         return m.group(1)
+    if len(people := _title_people(title)) == 1:  # 主题报告-周明远
+        return people[0]
     if m := re.search(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,3}(?:教授|老师|博士|院士|研究员))", title):
         if m.group(1)[0] in SURNAMES:
             return m.group(1)
