@@ -110,18 +110,48 @@ def print_table(scores: dict) -> None:
             console.print(f"[bold]{title}[/bold] (first {len(items)})", *items, sep="\n  ", highlight=False)
 
 
+def punct_held_out() -> None:
+    """`cleanup eval punct`: per-mark P/R/F1 on the held-out (test) split of the corpus, for
+    the shipped model alone and for the punctuate stage given a pause at every mark."""
+    from cleanup import punctmodel as pm
+    from cleanup.stages.punctuate import held_out_marks
+
+    root = pm.corpora_dir()
+    if not root.is_dir():
+        fail(f"corpora not found: {root} (set CORPORA_DIR)")
+    lines = pm.held_out_lines(root, "test")
+    typer.echo(f"held-out test split: {len(lines)} lines, {sum(map(len, lines)):,} characters ({root})")
+    model = pm.evaluate(pm.PunctuationModel.load(), lines)
+    stage = pm.score_marks(held_out_marks(lines))
+    pm.print_table("model alone (punctuation-free text)", model)
+    pm.print_table("punctuate stage (a pause comma at every gold mark, as the ASR gives)", stage)
+    for name, res in (("model", model), ("stage", stage)):
+        c = res["，"]
+        typer.echo(f"comma (，) F1, reported separately — {name}: {c['F1']:.3f} (P {c['P']:.3f} R {c['R']:.3f})")
+
+
 @app.command("eval")
 def eval_command(
-    raw: Annotated[Path, typer.Argument(metavar="RAW", help="The raw ASR transcript (.txt).")],
-    clean: Annotated[Path, typer.Argument(metavar="CLEAN.md", help="The cleaned transcript to score (.md).")],
-    reference: Annotated[Path, typer.Option("--reference", "-r", help="The editor's reference (.md).")],
+    raw: Annotated[Path, typer.Argument(metavar="RAW", help="The raw ASR transcript (.txt), or `punct`.")],
+    clean: Annotated[
+        Path | None, typer.Argument(metavar="CLEAN.md", help="The cleaned transcript to score (.md).")
+    ] = None,
+    reference: Annotated[Path | None, typer.Option("--reference", "-r", help="The editor's reference (.md).")] = None,
     errors: Annotated[
         Path | None, typer.Option("--errors", "-e", help="errors.jsonl listing the misrecognitions.")
     ] = None,
     tolerance: Annotated[int, typer.Option("--tolerance", min=0, help="Letters a turn boundary may be off.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Score CLEAN (made from RAW) against the editor's reference: CER, wrong edits, terms, punctuation, speakers."""
+    """Score CLEAN (made from RAW) against the editor's reference: CER, wrong edits, terms, punctuation, speakers.
+
+    `cleanup eval punct`: the punctuation model's per-mark scores on the corpus's held-out split.
+    """
+    if str(raw) == "punct" and not raw.exists():
+        punct_held_out()
+        return
+    if clean is None or reference is None:
+        fail("expected RAW CLEAN.md --reference REF.md (or `cleanup eval punct`)")
     from cleanup.document import InputError, Source
     from cleanup.evaluate import MismatchError, evaluate
 

@@ -479,7 +479,7 @@ class PunctuationModel:
 
     # ------------------------------------------------------------------ prediction
 
-    def _marginals(self, text: str, full=True):
+    def _marginals(self, text: str, full=True, sentence_types: bool = True):
         """Tokens and, per token, the marginal of each label (1-tuples ``(p_O,)``: the rest
         not computed, because the fast path already knows "no mark" is the decision).
         ``full``: True (every token), False (fast path everywhere) or a set of character
@@ -509,7 +509,7 @@ class PunctuationModel:
                     margs.append((p0,))
                 else:
                     margs.append((p0, *[marginal(lab, i) for lab in rest]))
-            if self._qtagger is not None and self._qweight > 0:
+            if sentence_types and self._qtagger is not None and self._qweight > 0:
                 self._sentence_types(toks, analysis, margs)
         return toks, margs
 
@@ -570,19 +570,35 @@ class PunctuationModel:
             out[e - 1] = (MARK_OF_LABEL[labels[best]], m[best])
         return out
 
-    def token_marginals(self, text: str, full_at=frozenset()):
-        """``(tokens, labels, marginals)``: per token ``(start, end, kind)`` and its label
-        marginals in ``labels`` order — the full tuple for tokens ending at a character
+    def token_marginals(self, text: str, full_at=frozenset(), sentence_types: bool = False):
+        """``(tokens, marks, marginals)``: per token ``(start, end, kind)`` and its mark
+        marginals in ``marks`` order — the full tuple for tokens ending at a character
         offset in ``full_at`` (or where a mark is plausible), else ``(p_O,)`` alone. The
-        cheap interface for callers that need the full distribution only at some places."""
-        toks, margs = self._marginals_chunked(text, full=full_at)
+        cheap interface for callers that need the full distribution only at some places.
+        The sentence classifier is not applied (``sentence_types=False``): call
+        :meth:`question_share` for the sentence ends that are finally chosen."""
+        toks, margs = self._marginals_chunked(text, full=full_at, sentence_types=sentence_types)
         return toks, [MARK_OF_LABEL[lab] for lab in self._labels], margs
 
-    def _marginals_chunked(self, text: str, limit: int = 4000, full=True):
+    def question_share(self, sentence: str, p_question: float, p_period: float) -> float:
+        """P(？ | a sentence end) for a whole sentence (punctuation-free), blending the
+        sentence classifier with the CRF's own ？/。 split as :meth:`_sentence_types` does."""
+        pend = p_question + p_period
+        crf = min(max(p_question / pend, 1e-6), 1 - 1e-6) if pend > 0 else 0.5
+        if self._qtagger is None or self._qweight <= 0:
+            return crf
+        with self._lock:
+            self._qtagger.set([sentence_features(sentence)])
+            pq = min(max(self._qtagger.marginal("Q", 0), 1e-6), 1 - 1e-6)
+        w = self._qweight
+        z = w * math.log(pq / (1 - pq)) + (1 - w) * math.log(crf / (1 - crf))
+        return 1 / (1 + math.exp(-z))
+
+    def _marginals_chunked(self, text: str, limit: int = 4000, full=True, sentence_types: bool = True):
         """Tag very long texts in pieces split at line breaks (bounded memory, same result
         for ordinary paragraphs)."""
         if len(text) <= limit:
-            return self._marginals(text, full)
+            return self._marginals(text, full, sentence_types)
         toks_all, margs_all = [], []
         start = 0
         while start < len(text):
@@ -593,7 +609,7 @@ class PunctuationModel:
                     cut = text.rfind(" ", start + limit // 2, end)
                 end = cut + 1 if cut != -1 else end
             part = full if isinstance(full, bool) else {p - start for p in full if start <= p < end}
-            toks, margs = self._marginals(text[start:end], part)
+            toks, margs = self._marginals(text[start:end], part, sentence_types)
             toks_all.extend((s + start, e + start, k) for s, e, k in toks)
             margs_all.extend(margs)
             start = end
@@ -601,9 +617,16 @@ class PunctuationModel:
 
 
 # --------------------------------------------------------------------------- evaluation
-# Used by scripts/train_punct.py and available to `cleanup eval punct`.
+# Used by scripts/train_punct.py and by `cleanup eval punct`.
 
 SPLIT_FILE = MODELS_DIR / "punct_split.json"
+
+
+def corpora_dir() -> Path:
+    """The punctuated corpora: $CORPORA_DIR, else ``../shared/corpora`` beside the repository."""
+    import os
+
+    return Path(os.environ.get("CORPORA_DIR") or (MODELS_DIR.parents[2] / "shared" / "corpora")).resolve()
 
 
 def read_corpus_lines(root: str | Path, files: list[str], only_finished: bool = True) -> list[tuple[str, str]]:
@@ -654,10 +677,14 @@ def decide(dist: dict, bias: dict) -> str:
 def score(collected, bias: dict | None = None) -> dict:
     """Per-mark P/R/F1 over character positions, plus merged sentence-end and any-mark."""
     bias = bias or {}
+    return score_marks((gold, [decide(d, bias) for d in dists]) for gold, dists in collected)
+
+
+def score_marks(pairs) -> dict:
+    """:func:`score` for decided marks: ``pairs`` of (gold marks, predicted marks) per line."""
     tp, fp, fn = defaultdict(int), defaultdict(int), defaultdict(int)
-    for gold, dists in collected:
-        for g, d in zip(gold, dists, strict=False):
-            p = decide(d, bias)
+    for gold, predicted in pairs:
+        for g, p in zip(gold, predicted, strict=False):
             if not g and not p:
                 continue
             for name, gset in _GROUPS:

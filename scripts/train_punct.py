@@ -30,7 +30,6 @@ import argparse
 import hashlib
 import json
 import multiprocessing
-import os
 import random
 import sys
 import time
@@ -64,10 +63,6 @@ GROUP_DEPTH = {
     "ms-swift-docs-zh": 1,
     "diffsynth-docs-zh": 1,
 }
-
-
-def corpora_dir() -> Path:
-    return Path(os.environ.get("CORPORA_DIR") or (REPO / ".." / "shared" / "corpora")).resolve()
 
 
 def group_of(folder: str, name: str) -> str:
@@ -209,7 +204,7 @@ def main(argv=None) -> int:
     ap.add_argument("--with-spoken", action="store_true", help="also train on the subtitles")
     args = ap.parse_args(argv)
 
-    root = corpora_dir()
+    root = pm.corpora_dir()
     if not root.is_dir():
         print(f"corpora not found: {root} (set CORPORA_DIR)", file=sys.stderr)
         return 2

@@ -177,3 +177,30 @@ def test_spaces_between_chinese_are_pauses():
 def test_latin_words_across_a_pause_stay_apart():
     out = punctuate_text("# T\n\n我们用了GPT，BERT还有T5这些模型来做实验，效果都还不错\n")
     assert "GPTBERT" not in out and "GPT" in out and "BERT" in out
+
+
+# ------------------------------------------------------------------ `cleanup eval punct`
+
+
+def test_eval_punct_prints_the_held_out_tables(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from cleanup import punctmodel as pm
+    from cleanup.eval_cli import app
+
+    lines = ["我们先训练模型，然后评估它的效果。", "这个结果好吗？我觉得还不错，数据、算力和算法都有贡献。"]
+    monkeypatch.setattr(pm, "corpora_dir", lambda: tmp_path)
+    monkeypatch.setattr(pm, "held_out_lines", lambda root, part="test": lines)
+    result = CliRunner().invoke(app, ["punct"])
+    assert result.exit_code == 0, result.output
+    assert "model alone" in result.output and "punctuate stage" in result.output
+    assert "comma (，) F1, reported separately" in result.output
+
+
+def test_eval_without_clean_and_reference_is_a_usage_error(sample_path):
+    from typer.testing import CliRunner
+
+    from cleanup.eval_cli import app
+
+    result = CliRunner().invoke(app, [str(sample_path)])
+    assert result.exit_code == 2 and "cleanup eval punct" in result.output

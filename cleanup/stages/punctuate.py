@@ -32,6 +32,7 @@ and the marks this stage writes are read back as the same kinds.
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 import re
 from dataclasses import dataclass
@@ -169,31 +170,49 @@ def body_lines(text: str):
         pos += len(line) + 1
 
 
+class Offsets:
+    """Stream index → document offset (-1 for the separators the stream adds)."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.starts: list[int] = []  # stream index where each part starts
+        self.doc: list[int] = []  # its document offset (-1: a separator)
+        self.n = 0
+
+    def add(self, piece: str, doc_start: int) -> None:
+        if piece:
+            self.parts.append(piece)
+            self.starts.append(self.n)
+            self.doc.append(doc_start)
+            self.n += len(piece)
+
+    def __getitem__(self, i: int) -> int:
+        j = bisect.bisect_right(self.starts, i) - 1
+        return -1 if self.doc[j] < 0 else self.doc[j] + i - self.starts[j]
+
+    def last(self) -> int:
+        return self[self.n - 1] if self.n else -1
+
+
 def build_runs(text: str):
     """Streams of content: [(stream, offsets, gaps)] — one per run of body paragraphs."""
     runs = []
-    chars: list[str] = []
-    offs: list[int] = []
+    offs = Offsets()
     gaps: list[Gap] = []
-
-    def flush():
-        if chars:
-            runs.append(("".join(chars), offs[:], gaps[:]))
-        chars.clear()
-        offs.clear()
-        gaps.clear()
 
     for lpos, line in body_lines(text):
         if line is None:
-            flush()
+            if offs.n:
+                runs.append(("".join(offs.parts), offs, gaps))
+            offs, gaps = Offsets(), []
             continue
         content_end = len(line.rstrip())
-        i = len(line) - len(line.lstrip())
+        lead = i = len(line) - len(line.lstrip())
         for m in GAP.finditer(line, i, content_end):
             s, e = m.span()
-            _content(line, lpos, i, s, chars, offs)
+            offs.add(line[i:s], lpos + i)
             i = e
-            if not chars or s == len(line) - len(line.lstrip()):
+            if not offs.n or s == lead:
                 continue  # leading marks
             if e >= content_end:
                 break  # trailing marks: the paragraph end below
@@ -201,37 +220,29 @@ def build_runs(text: str):
             prev, nxt = line[s - 1], line[e]
             kind = _kind(marks, prev, nxt, at_end=False)
             if kind is None:
-                _content(line, lpos, s, e, chars, offs)
+                offs.add(line[s:e], lpos + s)
                 continue
-            gaps.append(Gap(lpos + s, lpos + e, marks, kind, len(chars) - 1))
+            gaps.append(Gap(lpos + s, lpos + e, marks, kind, offs.n - 1))
             if is_latin(prev) and is_latin(nxt):
-                chars.append("\n")  # keep two Latin words separate tokens
-                offs.append(-1)
-        _content(line, lpos, i, content_end, chars, offs)
-        if not chars:
+                offs.add("\n", -1)  # keep two Latin words separate tokens
+        offs.add(line[i:content_end], lpos + i)
+        if not offs.n:
             continue
         # the paragraph end: trailing marks (if any) up to the end of the content
-        tail = line[:content_end]
-        k = len(tail)
-        while k > 0 and (tail[k - 1] in "，。？！、；：,?!;: \t\u3000"):
+        k = content_end
+        while k > 0 and line[k - 1] in "，。？！、；：,?!;: \t\u3000":
             k -= 1
-        marks = tail[k:].strip(" \t\u3000")
-        if offs and offs[-1] >= lpos + k:  # the marks were taken as content (ASCII , . in numbers)
+        marks = line[k:content_end].strip(" \t\u3000")
+        if offs.last() >= lpos + k:  # the marks were taken as content (ASCII , . in numbers)
             marks, k = "", content_end
         kind = _kind(marks, "", "", at_end=True)
-        if gaps and gaps[-1].idx == len(chars) - 1:
+        if gaps and gaps[-1].idx == offs.n - 1:
             gaps.pop()
-        gaps.append(Gap(lpos + k, lpos + content_end, marks, kind, len(chars) - 1))
-        chars.append("\n")
-        offs.append(-1)
-    flush()
+        gaps.append(Gap(lpos + k, lpos + content_end, marks, kind, offs.n - 1))
+        offs.add("\n", -1)
+    if offs.n:
+        runs.append(("".join(offs.parts), offs, gaps))
     return runs
-
-
-def _content(line, lpos, a, b, chars, offs):
-    for k in range(a, b):
-        chars.append(line[k])
-        offs.append(lpos + k)
 
 
 def _kind(marks: str, prev: str, nxt: str, at_end: bool) -> str | None:
@@ -310,7 +321,15 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
 
 def _punctuate_run(doc, text, model, stream, offs, gaps) -> list[Change]:
     gap_at = {g.idx: g for g in gaps}
-    toks, marks, margs = model.token_marginals(stream, full_at=set(gap_at))
+    # the feature strings are many small short-lived objects: the cyclic GC would scan them
+    # again and again (a third of the time) although they form no cycles
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        toks, marks, margs = model.token_marginals(stream, full_at=set(gap_at))
+    finally:
+        if gc_was_on:
+            gc.enable()
     dist_at: dict[int, tuple] = {e - 1: m for (_s, e, _k), m in zip(toks, margs, strict=False)}
     # the mark after each stream index: the gaps first, then confident insertions
     chosen: dict[int, Decision] = {}
@@ -328,7 +347,7 @@ def _punctuate_run(doc, text, model, stream, offs, gaps) -> list[Change]:
             chosen[i] = decide_pause(d, g.kind, cue)
     gap_idx = sorted(gap_at)
     _insertions(stream, marks, toks, margs, gap_idx, chosen)
-    _questions(stream, marks, dist_at, chosen, gap_at)
+    _questions(model, stream, marks, dist_at, chosen)
     _cut_long(stream, marks, dist_at, chosen, gap_at)
     return _changes(doc, text, stream, offs, gap_at, chosen)
 
@@ -356,7 +375,7 @@ def _sentence_ends(chosen) -> list[int]:
     return sorted(i for i, d in chosen.items() if d.mark in ("。", "？", "！"))
 
 
-def _questions(stream, marks, dist_at, chosen, gap_at) -> None:
+def _questions(model, stream, marks, dist_at, chosen) -> None:
     """Spoken-question cues at every pause; the model's ？/。 split at sentence ends."""
     last_end = -1
     last_mark = -1
@@ -374,10 +393,11 @@ def _questions(stream, marks, dist_at, chosen, gap_at) -> None:
             chosen[i] = dec = Decision("？", cue[0], cue[1])
         elif dec.mark == "。" and dec.rule != "keep":
             d = _dist(marks, dist_at.get(i))
-            pq, pp = d.get("？", 0.0), d.get("。", 0.0)
             tail = sentence[-20:]
-            if pq > pp and QWORD.search(tail) and not NOT_QUESTION.search(tail):
-                chosen[i] = dec = Decision("？", "model-question", pq / (pq + pp))
+            if QWORD.search(tail) and not NOT_QUESTION.search(tail):
+                share = model.question_share(sentence[-60:], d.get("？", 0.0), d.get("。", 0.0))
+                if share > 0.5:
+                    chosen[i] = dec = Decision("？", "model-question", share)
         if dec.mark:
             last_mark = i
         if dec.mark in ("。", "？"):
@@ -463,4 +483,38 @@ def _changes(doc, text, stream, offs, gap_at, chosen) -> list[Change]:
             while end < len(text) and text[end] in " \t" and end + 1 < len(text) and is_cjk(text[end + 1]):
                 end += 1
             out.append(Change(pos, end, dec.mark, dec.rule, round(dec.confidence, 3)))
+    return out
+
+
+# --------------------------------------------------------------------------- held-out check
+
+
+def held_out_marks(lines: list[str]) -> list[tuple[list[str], list[str]]]:
+    """(gold, stage) marks per character for punctuated corpus lines, as an ASR would give
+    them to the stage: every mark of the line replaced by a pause comma (the ASR pauses at
+    each), one raw paragraph per line. Scored by ``punctmodel.score_marks``."""
+    from cleanup.context import Context
+    from cleanup.document import Source
+    from cleanup.punctmodel import strip_punctuation
+
+    golds, raws = [], []
+    for line in lines:
+        text, gold = strip_punctuation(line)
+        if text.strip():
+            golds.append((text, gold))
+            raws.append("".join(ch + ("，" if m else "") for ch, m in zip(text, gold, strict=True)))
+    doc = Document(Source.from_text("# held-out\n\n" + "\n\n".join(raws) + "\n"))
+    doc.apply("punctuate", propose(doc, Context()))
+    out = []
+    for (text, gold), para in zip(golds, doc.text.split("\n\n")[1:], strict=True):
+        predicted = [""] * len(text)
+        k = -1
+        for ch in para.rstrip("\n"):
+            if ch in "，。？！、":
+                predicted[k] = ch
+                continue
+            k += 1
+            while k < len(text) and text[k] != ch:  # a space the stage took
+                k += 1
+        out.append((gold, predicted))
     return out
