@@ -4,10 +4,19 @@ Runs last, once punctuate has chosen the sentence marks (which are guesses: no c
 them alone). The text is cut into clauses at marks and line breaks, and cues propose turn
 starts, each with a score and a hint about who speaks next:
 
+- names: X老师/X博士/X总 as addressed, the people a title lists (`Fireside Chat-李开复-张亚勤`,
+  `对话`, `×`) with their given names as address forms (开复, 开复老师) and ASR sound-alikes
+  (开副, 亚青), and bare given names the moderator addresses twice or more (`家辉能听到吗`,
+  `谢谢家辉`, `然后 特特`) that are not dictionary words;
+- thanks by name (`好，谢谢家辉`): the moderator speaks, and the turn before was that panelist's;
+  a first-person opening right after thanks (`我稍微补一句`) is the next panelist;
 - hand-overs by name (`邓老师有什么看法`, `请X老师`, `X老师您怎么看`, `有请…的X老师`), by
   the announced order (`从X老师开始`, `按照刚才介绍的顺序`, `我们再反过来`), to the whole panel
   (`其他几位老师有没有补充`) and follow-ups (`我想追问一下`);
 - self-introductions (`大家好，我是来自清华大学的王建国`), which name the speaker;
+- a question put to the guests (`不知道你怎么看`, `请两位发表看法`) and the answer's first
+  words; asking for the floor (`我可以说两句吗` — `可以`); remote panelists (`X能听到吗` —
+  `能听到`, `大家能听到我吗` — `可以`);
 - a speaker's closing (`这是我的看法`, `我就说这么多`, `谢谢`) followed by the moderator's
   acknowledgement (`好的明白`, `X老师的观点很有意思`) or question, or by the next panelist's
   floor-taking words (`我说一下我的看法`, `我补充一点`);
@@ -18,7 +27,8 @@ starts, each with a score and a hint about who speaks next:
 The moderator's turn before each hand-over starts at the best-scored closing/acknowledgement
 once all other turns are known. The strongest candidates become turns; a left-to-right pass
 labels them from the roster (names as addressed, sound-alike surnames merged, the talk
-overlay's `speakers:` section) and the panel order, learned from the first round. Panelists
+overlay's `speakers:` section) and the panel order, learned from the first round; when the
+panel is known beforehand (overlay, title), an unnamed guest is the one heard least lately. Panelists
 the cues cannot name are matched to named ones by speaking style when the match is clear, and
 flagged. A text without two independent signs of several speakers is a talk: one label. The
 overlay's `overrides:` apply last. Long turns are split into paragraphs at sentence ends.
@@ -79,7 +89,12 @@ LABEL_TITLES = ("老师", "总", "教授", "博士", "院士", "先生")  # how 
 OPINION = r"(?:看法|观点|想法|见解|补充|高见|意见|评论|体会|经验|分享|要说|要补充|感受|思考|见地|理解|认识)"
 # What surrounds a name in a clause that hands the floor to that speaker.
 HANDOVER_AFTER = [
-    (0.95, re.compile(rf"^(?:这边|那边)?(?:有(?:什么|啥|没有什么|没有)?|还有(?:什么)?|对此有什么|怎么)?{OPINION}")),
+    (
+        0.95,
+        re.compile(
+            rf"^(?:这边|那边|线上|现场|在线)?(?:有(?:什么|啥|没有什么|没有)?|还有(?:什么)?|对此有什么|怎么)?{OPINION}"
+        ),
+    ),
     (
         0.9,
         re.compile(
@@ -465,7 +480,7 @@ GIVEN_CUES = [
     re.compile(THANKS_LEAD + rf"(?P<n>[{CJK}]{{2}}){GIVEN_TITLE}(?:$|关于|的(?:分享|回答|观点|精彩))"),
     re.compile(
         rf"^(?:然后|那|好|对|嗯|那么|接下来|要不|看看|请|有请|最后)* ?(?P<n>[{CJK}]{{2}}){GIVEN_TITLE}"
-        rf"(?:呢$|[你您]|有(?:什么|没有)|(?:能|可以)?听(?:到|得到|见|得见)|要不)"
+        rf"(?:呢$|(?:好像|可能|应该)?[你您]|有(?:什么|没有)|(?:能|可以)?听(?:到|得到|见|得见)|要不)"
     ),
     re.compile(rf"(?:看看|听听|请|有请|问问|要不|然后) ?(?P<n>[{CJK}]{{2}}){GIVEN_TITLE}$"),
     re.compile(rf"^(?P<n>[{CJK}]{{2}})$"),  # 然后 特特: the name alone
@@ -614,12 +629,17 @@ def _handover(
     `name` is "" for a hand-over whose name the ASR lost (`从老师开始`); `names` are the
     clause's names (the roster's `names`, with given names).
     """
-    for s, e, name, title in _names(clause) if names is None else names:
+    hits = _names(clause) if names is None else names
+    for k, (s, e, name, title) in enumerate(hits):
         before, after = clause[:s], clause[e:]
         if re.search(r"(?:刚才|刚刚|之前|前面|刚|跟|和|同意|认同|像|比如|包括)$", before):
             continue  # 刚才谷老师说的, 跟李老师很认同: a mention, not a hand-over
         if re.match(r"(?:和|与|跟|、|还有)", after):
             continue  # 有请开复和亚勤: the panel introduced, not the floor given
+        if k + 1 < len(hits) and re.fullmatch(r"(?:或者|还是|或)", clause[e : hits[k + 1][0]]):
+            # 戴老师或者沈老师有补充吗: the first one named usually answers first
+            if found := _handover(clause, nxt, question, hits[k + 1 :]):
+                return found[0], found[1], name, title, found[4]
         if re.match(
             r"的(?:这个)?(?:，)?(?:看法|观点|想法|分享)?(?:也|很|非常|还|挺|都|特别|真)", after
         ) or after.startswith(("刚才", "提到", "说的", "讲的", "的工作", "的报告")):
