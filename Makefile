@@ -12,7 +12,7 @@ DEVSET_DIR  ?= ../shared/devset
 RAW      := $(wildcard transcripts/raw/*.txt)
 CLEAN    := $(patsubst transcripts/raw/%.txt,transcripts/clean/%.md,$(RAW:.raw.txt=.txt))
 GLOSSARY := $(wildcard glossary/*.yaml glossary/talks/*.yaml)
-CODE     := $(shell find cleanup -name '*.py' -o -name '*.html' -o -name '*.crfsuite' -o -name '*.arpa' -o -name '*.bin' 2>/dev/null)
+CODE     := $(shell find cleanup -name '*.py' -o -name '*.html' -o -name '*.crfsuite' -o -name '*.arpa' -o -name '*.bin' -o -name '*.gz' 2>/dev/null)
 
 .PHONY: clean test bench lint eval train-punct train-lm review distclean venv
 

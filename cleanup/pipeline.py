@@ -13,7 +13,7 @@ from cleanup.context import Context
 from cleanup.document import Change, Document, Source
 
 STAGES = ["normalize", "glossary", "phonetic", "spelling", "punctuate", "speakers"]
-DEFAULT_STAGES = ["normalize", "glossary", "punctuate", "speakers"]
+DEFAULT_STAGES = ["normalize", "glossary", "phonetic", "punctuate", "speakers"]
 
 
 class StageError(Exception):
