@@ -208,7 +208,9 @@ class Document:
                 raise ValueError(f"{stage}/{change.rule}: overlapping changes at {change.start}")
             found = self._kept_piece(change.start, change.end)
             if found is None:
-                raise ValueError(f"{stage}/{change.rule}: change at {change.start}:{change.end} touches an earlier edit")
+                raise ValueError(
+                    f"{stage}/{change.rule}: change at {change.start}:{change.end} touches an earlier edit"
+                )
             piece = self._pieces[found]
             src_start = piece.src_start + change.start - piece.cur_start
             src_end = src_start + change.end - change.start

@@ -6,7 +6,9 @@ from hypothesis import strategies as st
 
 from cleanup.document import Change, Document, InputError, Source, replay
 
-MIXED = st.text(alphabet=st.sampled_from(list("我们做最大自然估计自会规多么泰，。 \nScaling Loss呃嗯啊ab12")), max_size=60)
+MIXED = st.text(
+    alphabet=st.sampled_from(list("我们做最大自然估计自会规多么泰，。 \nScaling Loss呃嗯啊ab12")), max_size=60
+)
 
 
 def test_replacement_of_other_length_keeps_neighbours():

@@ -18,6 +18,13 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
         if text[m.start : m.end] == m.variant.term or not doc.is_original(m.start, m.end):
             continue
         changes.append(
-            Change(m.start, m.end, m.variant.term, rule=f"glossary:{m.variant.term}", confidence=0.99, note=m.variant.source)
+            Change(
+                m.start,
+                m.end,
+                m.variant.term,
+                rule=f"glossary:{m.variant.term}",
+                confidence=0.99,
+                note=m.variant.source,
+            )
         )
     return changes
