@@ -93,6 +93,21 @@ def run(
             typer.echo(f"{source.path} → {written[0]}: {applied} edits applied, {proposed} proposals for review")
 
 
+@glossary_app.command("suggest")
+def glossary_suggest(
+    inputs: Annotated[list[Path], typer.Argument(help="Transcripts to mine.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many suggestions at most.")] = 40,
+) -> None:
+    """Rank spans that look like misrecognitions of glossary terms, for an editor to promote."""
+    from cleanup.document import InputError
+    from cleanup.glossary.suggest import render, suggest
+
+    try:
+        typer.echo(render(suggest(inputs, limit=limit)))
+    except InputError as exc:
+        fail(str(exc))
+
+
 @glossary_app.command("check")
 def glossary_check(
     paths: Annotated[list[Path] | None, typer.Argument(help="Packs to check (default: all shipped packs).")] = None,

@@ -118,3 +118,12 @@ def test_gbk_input_is_decoded_and_recorded(tmp_path, sample_text):
     assert cleanup("run", str(path), "-o", str(tmp_path), "-q").returncode == 0
     log = json.loads((tmp_path / "gbk.edits.json").read_text(encoding="utf-8"))
     assert log["source"]["encoding"] == "gb18030"
+
+
+def test_glossary_suggest_ranks_unlisted_misrecognitions(tmp_path):
+    talk = tmp_path / "talk.txt"
+    talk.write_text("我们用多姆太大模型来做，就是多姆太的理解和生成，然后再做对齐。\n", encoding="utf-8")
+    result = cleanup("glossary", "suggest", str(talk), "-n", "5")
+    assert result.returncode == 0, result.stderr
+    assert "多姆太" in result.stdout and "多模态" in result.stdout
+    assert cleanup("glossary", "suggest", str(tmp_path / "missing.txt")).returncode == 2
