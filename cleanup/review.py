@@ -13,9 +13,8 @@ decision can be checked against the log it was made on and the file can be read 
   to the source, so rejecting one never disturbs another; an accepted proposal that overlaps
   an edit still applied is refused, as are decisions made on another source.
 * :func:`plan_learning` turns accepted proposals into glossary variants and rejected glossary
-  replacements into `forbid_near` guards (or removes a talk overlay's variant), and
-  :class:`PackText` edits the YAML text in place: the rest of the file keeps its layout,
-  comments and order, and every edit is re-parsed and compared before it is kept.
+  replacements into `forbid_near` guards (or removes a talk overlay's variant), made by
+  :class:`cleanup.glossary.edit.PackText` in the YAML text in place.
 * :func:`register` adds `cleanup apply` and `cleanup glossary learn`.
 """
 
@@ -23,16 +22,18 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cleanup.document import Document, Edit, InputError, Source
+
+if TYPE_CHECKING:
+    from cleanup.glossary.edit import PackText
 
 VERDICTS = ("accept", "reject")
 LEARN_STAGES = ("glossary", "phonetic", "spelling")
@@ -302,6 +303,7 @@ def plan_learning(
     would see it: a rejected place that another (shorter) variant would now rewrite gets a
     guard too, and an accepted variant that would not fire is reported.
     """
+    from cleanup.glossary.edit import PackText
     from cleanup.glossary.model import DEFAULT_WINDOW, fold
 
     by_id = {e.id: e for e in doc.edits} if doc else {}
@@ -331,7 +333,7 @@ def plan_learning(
             rejections.setdefault((e.after, e.before), []).append(occ)
 
     segment = segment or _segmenter()
-    packs = {p: PackText.read(p) for p in dict.fromkeys([*glossary_paths, target])}
+    packs = {p: PackText.read(p, _new_file_header(p)) for p in dict.fromkeys([*glossary_paths, target])}
     known = _known_variants(packs)
     lessons: list[Lesson] = []
     old_texts = {p: pack.text for p, pack in packs.items()}
@@ -405,7 +407,9 @@ def plan_learning(
         dest = _destination(packs, target, term)
         # the guard window just covers the phrases, so a neighbouring occurrence cannot satisfy it
         window = max(len(w) - len(variant) for w in words) if words else None
-        packs[dest].add_variant(term, variant, require_near=words, window=window, note=decisions.get("name"))
+        name = decisions.get("name")
+        note = f"learned from the review of {name}" if name else ""
+        packs[dest].add_variant(term, variant, require_near=words, window=window, note=note)
         lessons.append(Lesson("variant", term, variant, dest, words, "accepted proposal"))
 
     for (term, variant), occs in rejections.items():
@@ -460,6 +464,12 @@ def plan_learning(
                 )
     files = {p: (old_texts[p], pack.text) for p, pack in packs.items() if pack.text != old_texts[p]}
     return Plan(lessons, skipped, files)
+
+
+def _new_file_header(path: Path) -> str:
+    """The comment that opens a pack learning creates."""
+    kind = "Talk overlay: terms" if path.parent.name == "talks" else "Terms"
+    return f"# {kind} learned from review decisions (cleanup glossary learn).\n"
 
 
 def _destination(packs: dict[Path, PackText], target: Path, term: str) -> Path:
@@ -542,366 +552,6 @@ def _defining_pack(packs: dict[Path, PackText], term: str, variant: str, note: s
     return None
 
 
-# --- learning: editing YAML text in place ----------------------------------------------
-def yaml_scalar(text: str) -> str:
-    """`text` as a YAML scalar usable in flow and block context: plain when safe, else quoted."""
-    import yaml
-
-    plain = re.fullmatch(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^:#,\[\]{}]*", text) and not text.endswith(" ")
-    if plain:
-        try:
-            if yaml.safe_load(text) == text:
-                return text
-        except yaml.YAMLError:
-            pass
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _flow_list(words: list[str]) -> str:
-    return "[" + ", ".join(yaml_scalar(w) for w in words) + "]"
-
-
-@functools.cache
-def _loaders():
-    """libyaml-backed loaders when available (the packs are parsed often while learning);
-    the line-recording one builds the same mappings as the glossary loader."""
-    import yaml
-
-    from cleanup.glossary.model import _construct_mapping
-
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-    class FastLineLoader(base):
-        pass
-
-    FastLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-    return base, FastLineLoader
-
-
-class PackText:
-    """A glossary file as text, edited in place by node positions (comments and layout kept).
-
-    Every edit re-parses the file and checks that the entries other than the one edited are
-    unchanged and the edited one says what was meant; otherwise it raises ReviewError.
-    """
-
-    def __init__(self, path: Path, text: str, exists: bool = True):
-        self.path, self.text, self.exists = Path(path), text, exists
-        self._cache: dict = {}
-
-    @classmethod
-    def read(cls, path: Path) -> PackText:
-        path = Path(path)
-        if not path.exists():
-            return cls(path, "", exists=False)
-        try:
-            return cls(path, path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ReviewError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-
-    # parsing
-    def _root(self):
-        import yaml
-
-        if self._cache.get("root-text") != self.text:
-            try:
-                self._cache["root"] = yaml.compose(self.text, Loader=_loaders()[0])
-            except yaml.YAMLError as exc:
-                raise ReviewError(f"{self.path}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
-            self._cache["root-text"] = self.text
-        return self._cache["root"]
-
-    def is_overlay(self) -> bool:
-        import yaml
-
-        root = self._root()
-        if root is None:
-            return self.path.parent.name == "talks"
-        return isinstance(root, yaml.MappingNode)
-
-    def entries(self):
-        """The parsed entries (the loader's own validation), for the current text."""
-        import yaml
-
-        from cleanup.glossary.model import GlossaryError, _parse_entry
-
-        if self._cache.get("entries-text") != self.text:
-            try:
-                data = yaml.load(self.text, Loader=_loaders()[1]) or []
-                items = (data.get("terms") or []) if isinstance(data, dict) else data
-                self._cache["entries"] = [_parse_entry(item, self.path) for item in items]
-            except (yaml.YAMLError, GlossaryError, AttributeError, TypeError) as exc:
-                raise ReviewError(f"{self.path}: not a glossary pack ({exc})") from None
-            self._cache["entries-text"] = self.text
-        return self._cache["entries"]
-
-    def _entries_node(self):
-        import yaml
-
-        root = self._root()
-        if root is None:
-            return None
-        if isinstance(root, yaml.MappingNode):
-            value = _get(root, "terms")
-            return value[1] if value else None
-        return root
-
-    def _entry(self, term: str):
-        import yaml
-
-        seq = self._entries_node()
-        for node in seq.value if isinstance(seq, yaml.SequenceNode) else []:
-            t = _get(node, "term") if isinstance(node, yaml.MappingNode) else None
-            if t and t[1].value == term:
-                return node
-        return None
-
-    def _variant(self, entry, variant: str):
-        import yaml
-
-        from cleanup.glossary.model import fold
-
-        found = _get(entry, "variants")
-        if not found or not isinstance(found[1], yaml.SequenceNode):
-            raise ReviewError(f"{self.path}: no variant {variant!r} under {entry_term(entry)!r}")
-        for i, node in enumerate(found[1].value):
-            text = node.value if isinstance(node, yaml.ScalarNode) else (_get(node, "text") or (None, None))[1]
-            text = text if isinstance(text, str) else getattr(text, "value", None)
-            if isinstance(text, str) and fold(text) == fold(variant):
-                return found, i, node
-        raise ReviewError(f"{self.path}: no variant {variant!r} under {entry_term(entry)!r}")
-
-    # edits
-    def _splice(self, start: int, end: int, new: str) -> None:
-        self.text = self.text[:start] + new + self.text[end:]
-
-    def add_variant(
-        self, term: str, variant: str, require_near: list[str] = (), window: int | None = None, note: str | None = None
-    ) -> None:
-        """Add `variant` to `term`'s entry (a new entry at the end if there is none); with
-        `require_near` (and `window`) as a guarded variant mapping."""
-        import yaml
-
-        value = yaml_scalar(variant)
-        if require_near:
-            value = f"{{text: {value}, require_near: {_flow_list(require_near)}"
-            value += f", window: {window}}}" if window else "}"
-        before = self._snapshot()
-        entry = self._entry(term)
-        if entry is not None:
-            if entry.flow_style:
-                raise ReviewError(f"{self.path}: the entry {term!r} is written in flow style; add {variant!r} by hand")
-            found = _get(entry, "variants")
-            if found is None:
-                key, _ = _get(entry, "term")
-                col = key.start_mark.column
-                at = _after_line(self.text, _content_end(_get(entry, "term")[1]))
-                self._splice(at, at, " " * col + f"variants: [{value}]\n")
-            elif isinstance(found[1], yaml.SequenceNode) and found[1].flow_style:
-                seq = found[1]
-                at = seq.value[-1].end_mark.index if seq.value else seq.end_mark.index - 1
-                self._splice(at, at, (", " if seq.value else "") + value)
-            elif isinstance(found[1], yaml.SequenceNode) and found[1].value:
-                seq = found[1]
-                col = _dash_column(self.text, seq)
-                at = _after_line(self.text, _content_end(seq.value[-1]))
-                self._ensure_newline_before(at)
-                at = _after_line(self.text, _content_end(self._variant_seq(term).value[-1]))
-                self._splice(at, at, " " * col + f"- {value}\n")
-            else:
-                raise ReviewError(f"{self.path}: 'variants' of {term!r} is not a list; add {variant!r} by hand")
-        else:
-            self._add_entry(term, value, note)
-        self._verify(
-            before,
-            term,
-            lambda e: any(
-                v.text == variant and tuple(require_near) == v.require_near and (not window or v.window == window)
-                for v in e.variants
-            ),
-        )
-
-    def _variant_seq(self, term: str):
-        return _get(self._entry(term), "variants")[1]
-
-    def _ensure_newline_before(self, at: int) -> None:
-        if at == len(self.text) and self.text and not self.text.endswith("\n"):
-            self.text += "\n"
-
-    def _add_entry(self, term: str, value: str, note: str | None) -> None:
-        import yaml
-
-        seq = self._entries_node()
-        lines = [f"- term: {yaml_scalar(term)}", f"  variants: [{value}]"]
-        if note:
-            lines.append(f"  note: {yaml_scalar(f'learned from the review of {note}')}")
-        if seq is None:
-            root = self._root()
-            if root is None:
-                if self.path.parent.name == "talks":
-                    header = "# Talk overlay: terms learned from review decisions (cleanup glossary learn).\n"
-                    self.text = (self.text or header) + "terms:\n" + "".join(f"  {ln}\n" for ln in lines)
-                else:
-                    header = "# Terms learned from review decisions (cleanup glossary learn).\n"
-                    self.text = (self.text or header) + "".join(f"{ln}\n" for ln in lines)
-                return
-            if isinstance(root, yaml.MappingNode) and _get(root, "terms") is None:
-                self._ensure_newline_before(len(self.text))
-                self.text += "terms:\n" + "".join(f"  {ln}\n" for ln in lines)
-                return
-            raise ReviewError(f"{self.path}: 'terms' is not a list; add {term!r} by hand")
-        if not isinstance(seq, yaml.SequenceNode):
-            raise ReviewError(f"{self.path}: expected a list of entries; add {term!r} by hand")
-        if seq.flow_style or not seq.value:
-            if seq.flow_style:
-                at = seq.value[-1].end_mark.index if seq.value else seq.end_mark.index - 1
-                flow = f"{{term: {yaml_scalar(term)}, variants: [{value}]}}"
-                self._splice(at, at, (", " if seq.value else "") + flow)
-                return
-        col = _dash_column(self.text, seq)
-        at = _after_line(self.text, _content_end(seq.value[-1]))
-        self._ensure_newline_before(at)
-        at = _after_line(self.text, _content_end(self._entries_node().value[-1]))
-        self._splice(at, at, "".join(" " * col + ln + "\n" for ln in lines))
-
-    def add_forbid(self, term: str, variant: str, words: list[str]) -> None:
-        import yaml
-
-        before = self._snapshot()
-        entry = self._entry(term)
-        if entry is None:
-            raise ReviewError(f"{self.path}: no entry {term!r}")
-        parsed = next(e for e in self.entries() if e.term == term)
-        current = next(v for v in parsed.variants if v.text == variant or v.text.lower() == variant.lower())
-        wanted = list(dict.fromkeys([*current.forbid_near, *words]))
-        _, _, node = self._variant(entry, variant)
-        if isinstance(node, yaml.ScalarNode):
-            self._splice(
-                node.start_mark.index,
-                node.end_mark.index,
-                f"{{text: {yaml_scalar(current.text)}, forbid_near: {_flow_list(wanted)}}}",
-            )
-        elif isinstance(node, yaml.MappingNode):
-            own = _get(node, "forbid_near")
-            if own is not None and isinstance(own[1], yaml.SequenceNode):
-                seq = own[1]
-                add = [w for w in wanted if w not in [n.value for n in seq.value]]
-                if seq.flow_style:
-                    at = seq.value[-1].end_mark.index if seq.value else seq.end_mark.index - 1
-                    self._splice(at, at, (", " if seq.value else "") + ", ".join(yaml_scalar(w) for w in add))
-                else:
-                    col = _dash_column(self.text, seq)
-                    at = _after_line(self.text, _content_end(seq.value[-1]))
-                    self._splice(at, at, "".join(" " * col + f"- {yaml_scalar(w)}\n" for w in add))
-            elif own is not None:
-                raise ReviewError(f"{self.path}: forbid_near of {variant!r} is not a list; add the guard by hand")
-            elif node.flow_style:
-                at = _content_end(node.value[-1][1])
-                self._splice(at, at, f", forbid_near: {_flow_list(wanted)}")
-            else:
-                col = node.value[0][0].start_mark.column
-                at = _after_line(self.text, _content_end(node))
-                self._splice(at, at, " " * col + f"forbid_near: {_flow_list(wanted)}\n")
-        else:
-            raise ReviewError(
-                f"{self.path}: variant {variant!r} of {term!r} has an unexpected form; add the guard by hand"
-            )
-        self._verify(
-            before,
-            term,
-            lambda e: any(v.text == current.text and set(wanted) <= set(v.forbid_near) for v in e.variants),
-        )
-
-    def remove_variant(self, term: str, variant: str) -> None:
-
-        from cleanup.glossary.model import fold
-
-        before = self._snapshot()
-        entry = self._entry(term)
-        if entry is None:
-            raise ReviewError(f"{self.path}: no entry {term!r}")
-        (key, seq), i, node = self._variant(entry, variant)
-        items = seq.value
-        if seq.flow_style:
-            if len(items) == 1:
-                self._splice(seq.start_mark.index, seq.end_mark.index, "[]")
-            elif i < len(items) - 1:
-                self._splice(node.start_mark.index, items[i + 1].start_mark.index, "")
-            else:
-                self._splice(items[i - 1].end_mark.index, node.end_mark.index, "")
-        elif len(items) == 1:
-            self._splice(key.end_mark.index, _after_line(self.text, _content_end(node)), ": []\n")
-        else:
-            start = self.text.rfind("\n", 0, node.start_mark.index) + 1
-            self._splice(start, _after_line(self.text, _content_end(node)), "")
-        self._verify(before, term, lambda e: all(fold(v.text) != fold(variant) for v in e.variants))
-
-    # verification
-    def _snapshot(self) -> list[dict]:
-        return _plain_entries(self.text, self.path) if self.text.strip() else []
-
-    def _verify(self, before: list[dict], term: str, ok) -> None:
-        after = _plain_entries(self.text, self.path)
-        others_before = [e for e in before if e.get("term") != term]
-        others_after = [e for e in after if e.get("term") != term]
-        entries = [e for e in self.entries() if e.term == term]
-        if others_before != others_after or not entries or not any(ok(e) for e in entries):
-            raise ReviewError(f"{self.path}: could not edit the entry {term!r} safely; edit it by hand")
-
-
-def entry_term(entry) -> str:
-    found = _get(entry, "term")
-    return found[1].value if found else "?"
-
-
-def _plain_entries(text: str, path: Path) -> list[dict]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(text) or []
-    except yaml.YAMLError as exc:
-        raise ReviewError(f"{path}: the edit would make invalid YAML ({exc}); edit it by hand") from None
-    if isinstance(data, dict):
-        data = data.get("terms") or []
-    return [e for e in data if isinstance(e, dict)]
-
-
-def _get(mapping, key: str):
-    import yaml
-
-    if not isinstance(mapping, yaml.MappingNode):
-        return None
-    for k, v in mapping.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == key:
-            return k, v
-    return None
-
-
-def _content_end(node) -> int:
-    """Index just after the node's last character (block collections' end marks run on)."""
-    import yaml
-
-    if isinstance(node, yaml.ScalarNode) or node.flow_style or not node.value:
-        return node.end_mark.index
-    last = node.value[-1]
-    return _content_end(last[1] if isinstance(node, yaml.MappingNode) else last)
-
-
-def _after_line(text: str, index: int) -> int:
-    """Index just after the line holding the character before `index` (end of text if last)."""
-    if index > 0 and text[index - 1] == "\n":
-        return index
-    nl = text.find("\n", index)
-    return len(text) if nl < 0 else nl + 1
-
-
-def _dash_column(text: str, seq) -> int:
-    first = seq.value[0].start_mark.index
-    line_start = text.rfind("\n", 0, first) + 1
-    dash = text.find("-", line_start, first)
-    return (dash if dash >= 0 else first) - line_start
-
-
 # --- CLI -------------------------------------------------------------------------------
 def _fail(message: str) -> None:
     typer.echo(f"cleanup: {message}", err=True)
@@ -981,8 +631,8 @@ def learn_command(
     ] = False,
 ) -> None:
     """Teach the glossary from review decisions: accepted proposals → variants, rejected replacements → guards."""
-    from cleanup import outputs
     from cleanup.context import default_glossary_paths
+    from cleanup.glossary.edit import EditError, write_atomic
 
     try:
         data = read_decisions(decisions)
@@ -998,7 +648,7 @@ def learn_command(
         paths = [p for p in default_glossary_paths(name) if p.resolve() != target.resolve()] + list(glossary or [])
         plan = plan_learning(data, doc, target, paths)
         check_problems = new_check_problems(plan) if plan.files else []
-    except (ReviewError, InputError) as exc:
+    except (ReviewError, EditError, InputError) as exc:
         _fail(str(exc))
     if doc is None:
         typer.echo(f"note: {log} not found: rejected replacements need it for their context (--edits)", err=True)
@@ -1030,7 +680,7 @@ def learn_command(
         typer.echo("dry run: nothing written; add --write to save")
         return
     for path, (_, new) in plan.files.items():
-        outputs.write_atomic({path.name: new}, path.parent)
+        write_atomic(path, new)
     typer.echo(f"wrote {', '.join(_rel(p) for p in plan.files)}")
 
 

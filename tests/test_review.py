@@ -1,4 +1,4 @@
-"""The review loop without a browser: apply decisions, edit glossary YAML in place, learn.
+"""The review loop without a browser: apply decisions, learn from them.
 
 The round trip is the point: learn from decisions, re-run the pipeline, and the accepted
 proposal is now applied by the glossary stage while the rejected replacement no longer fires.
@@ -14,15 +14,8 @@ import pytest
 from cleanup import outputs, pipeline
 from cleanup.context import Context
 from cleanup.document import Change, Document, Edit, Source, replay
-from cleanup.review import (
-    PackText,
-    ReviewError,
-    apply_decisions,
-    load_log,
-    plan_learning,
-    read_decisions,
-    yaml_scalar,
-)
+from cleanup.glossary.edit import PackText
+from cleanup.review import ReviewError, apply_decisions, load_log, plan_learning, read_decisions
 
 CLI = [str(Path(sys.executable).parent / "cleanup")]
 
@@ -124,87 +117,10 @@ def test_read_decisions_rejects_bad_files(tmp_path):
         read_decisions(tmp_path / "missing.json")
 
 
-# --- YAML text edits -----------------------------------------------------------------------
-PACK = """\
-# A pack with comments, flow and block lists: all of it must survive.
-- term: 多模态  # the canonical form
-  variants: [多么泰, {text: 动模态, forbid_near: [运动]}]
-  en: multimodal
-- term: 自回归
-  variants:
-    - 自会规
-    - text: 自物规
-      require_near: [模型]
-  context:
-    forbid_near: [回归分析]
-
-# trailing comment
-"""
-
-
-def pack(tmp_path, text=PACK, name="pack.yaml") -> PackText:
+def pack(tmp_path, text, name="pack.yaml") -> PackText:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return PackText.read(path)
-
-
-def test_add_variant_to_flow_and_block_lists(tmp_path):
-    p = pack(tmp_path)
-    p.add_variant("多模态", "多摩态")
-    p.add_variant("自回归", "智慧规", require_near=["自回归模型"])
-    assert "  variants: [多么泰, {text: 动模态, forbid_near: [运动]}, 多摩态]\n" in p.text
-    assert "    - {text: 智慧规, require_near: [自回归模型]}\n  context:" in p.text
-    assert p.text.startswith("# A pack with comments") and "# trailing comment" in p.text
-    assert "# the canonical form" in p.text
-    assert PACK.count("\n") + 1 == p.text.count("\n")  # one line added (the flow list grew in place)
-
-
-def test_add_new_entry_and_new_overlay(tmp_path):
-    p = pack(tmp_path)
-    p.add_variant("扩散模型", "口散模型", note="talk-x")
-    entries = {e.term: e for e in p.entries()}
-    assert [v.text for v in entries["扩散模型"].variants] == ["口散模型"]
-    assert p.text.index("- term: 扩散模型") > p.text.index("回归分析")
-    talks = tmp_path / "talks"
-    talks.mkdir()
-    new = PackText.read(talks / "talk-x.yaml")
-    new.add_variant("生成", "深层", require_near=["深层结合"])
-    assert new.is_overlay() and new.text.splitlines()[1] == "terms:"
-    assert new.entries()[0].variants[0].require_near == ("深层结合",)
-
-
-def test_guards_keep_inherited_words(tmp_path):
-    p = pack(tmp_path)
-    p.add_forbid("多模态", "多么泰", ["多么泰大"])
-    p.add_forbid("多模态", "动模态", ["动模态分析"])
-    p.add_forbid("自回归", "自会规", ["自会规定"])  # inherits the entry's forbid_near
-    p.add_forbid("自回归", "自物规", ["自物规则"])  # a block mapping variant
-    variants = {v.text: v for e in p.entries() for v in e.variants}
-    assert variants["多么泰"].forbid_near == ("多么泰大",)
-    assert variants["动模态"].forbid_near == ("运动", "动模态分析")
-    assert variants["自会规"].forbid_near == ("回归分析", "自会规定")
-    assert variants["自物规"].forbid_near == ("回归分析", "自物规则")
-    assert variants["自物规"].require_near == ("模型",)
-    assert "      forbid_near: [回归分析, 自物规则]\n" in p.text
-
-
-def test_remove_variant(tmp_path):
-    p = pack(tmp_path)
-    p.remove_variant("多模态", "多么泰")
-    p.remove_variant("自回归", "自物规")
-    assert "  variants: [{text: 动模态, forbid_near: [运动]}]\n" in p.text
-    assert "自物规" not in p.text and "    - 自会规\n  context:" in p.text
-    p.remove_variant("自回归", "自会规")
-    assert [v.text for e in p.entries() for v in e.variants] == ["动模态"]
-
-
-def test_yaml_scalar_quotes_what_needs_it():
-    assert yaml_scalar("自回归") == "自回归"
-    assert yaml_scalar("Scaling Law") == "Scaling Law"
-    for tricky in ("yes", "null", "a: b", "x, y", "[x]", "- a", "#tag", "1.5", "it's"):
-        import yaml
-
-        assert yaml.safe_load(f"[{yaml_scalar(tricky)}]") == [tricky]
 
 
 # --- learn: the round trip ------------------------------------------------------------------
