@@ -15,7 +15,8 @@ from cleanup import outputs, pipeline
 from cleanup.context import Context
 from cleanup.document import Change, Document, Edit, Source, replay
 from cleanup.glossary.edit import PackText
-from cleanup.review import ReviewError, apply_decisions, load_log, plan_learning, read_decisions
+from cleanup.glossary.learn import plan_learning
+from cleanup.review import ReviewError, apply_decisions, load_log, read_decisions
 
 CLI = [str(Path(sys.executable).parent / "cleanup")]
 
