@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -37,18 +38,25 @@ class ReviewError(Exception):
 # --- decisions -------------------------------------------------------------------------
 def read_decisions(path: Path) -> dict:
     """Read and validate NAME.decisions.json (shape only; ids are checked against a log)."""
-    try:
+    with _reading_json(path, "NAME.decisions.json"):
         data = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+    validate_decisions(data, str(path))
+    return data
+
+
+@contextmanager
+def _reading_json(path: Path, expected: str):
+    """Turn the ways reading a JSON file fails into one-line ReviewErrors that name it."""
+    try:
+        yield
     except FileNotFoundError:
         raise ReviewError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise ReviewError(f"{path}: is a directory, expected NAME.decisions.json") from None
+        raise ReviewError(f"{path}: is a directory, expected {expected}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ReviewError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
     except json.JSONDecodeError as exc:
         raise ReviewError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
-    validate_decisions(data, str(path))
-    return data
 
 
 def validate_decisions(data, where: str = "decisions") -> None:
@@ -143,18 +151,11 @@ def load_log(path: Path) -> tuple[Document, str]:
 
     path = Path(path)
     try:
-        data, edits = read_edit_log(path)
+        with _reading_json(path, "NAME.edits.json"):
+            data, edits = read_edit_log(path)
         recorded = data["source"]["path"]
         sha = data["source"]["sha256"]
         stages = data.get("stages", [])
-    except FileNotFoundError:
-        raise ReviewError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ReviewError(f"{path}: is a directory, expected NAME.edits.json") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReviewError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-    except json.JSONDecodeError as exc:
-        raise ReviewError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
     except (KeyError, TypeError) as exc:
         raise ReviewError(f"{path}: not an edit log written by cleanup run (missing {exc})") from None
     candidates = [Path(recorded)]

@@ -243,8 +243,8 @@ def plan_learning(
                 skipped.append(f"{variant} → {term}: an ordinary word, and no context to guard it with")
                 continue
         if owner:  # the reviewer corrected a replacement: the old variant must give way here
-            continue_after = guard(owner[0], variant, rejections.pop((owner[0], variant)), occs[0].edit.note)
-            if not continue_after or fold(variant) in _known_variants({p: packs[p] for p in packs}):
+            guarded = guard(owner[0], variant, rejections.pop((owner[0], variant)), occs[0].edit.note)
+            if not guarded or fold(variant) in _known_variants(packs):
                 skipped.append(f"{variant} → {term}: {variant} stays a variant of {owner[0]}; edit it by hand")
                 continue
         dest = _destination(packs, target, term)
@@ -348,18 +348,17 @@ def _matches_at(glossary, occ: Occurrence, segment, margin: int = 60) -> list:
 
 def _needs_guard(variant: str, word_freq: dict[str, int] | None) -> bool:
     """An ordinary word (by jieba's dictionary) must not become an unguarded variant."""
+    from cleanup.glossary.check import FREQUENT_WORD, _jieba_freq
     from cleanup.glossary.model import is_latin
 
     if is_latin(variant):
         return False
     if word_freq is None:
         try:
-            from cleanup.glossary.check import FREQUENT_WORD, _jieba_freq
-
-            return _jieba_freq().get(variant, 0) >= FREQUENT_WORD
+            word_freq = _jieba_freq()
         except Exception:  # no dictionary: be careful
             return True
-    return word_freq.get(variant, 0) >= 100
+    return word_freq.get(variant, 0) >= FREQUENT_WORD
 
 
 def _segmenter():
