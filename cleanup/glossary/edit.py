@@ -191,6 +191,12 @@ class PackText:
         at = seq.value[-1].end_mark.index if seq.value else seq.end_mark.index - 1
         self._splice(at, at, (", " if seq.value else "") + items)
 
+    def _extend_block(self, seq, lines: list[str]) -> None:
+        """Add `lines` after the last item of the block list `seq`, indented to its dashes."""
+        col = _dash_column(self.text, seq)
+        at = self._next_line_start(_content_end(seq.value[-1]))
+        self._splice(at, at, "".join(" " * col + ln + "\n" for ln in lines))
+
     def add_variant(
         self, term: str, variant: str, require_near: list[str] = (), window: int | None = None, note: str = ""
     ) -> str:
@@ -238,8 +244,7 @@ class PackText:
             self._extend_flow(seq, value)
             return "added"
         if isinstance(seq, yaml.SequenceNode) and seq.value:
-            at = self._next_line_start(_content_end(seq.value[-1]))
-            self._splice(at, at, " " * _dash_column(self.text, seq) + f"- {value}\n")
+            self._extend_block(seq, [f"- {value}"])
             return "added"
         raise EditError(f"{self.path}: 'variants' of {term!r} is not a list; add {variant!r} by hand")
 
@@ -260,9 +265,7 @@ class PackText:
         if seq.flow_style:
             self._extend_flow(seq, f"{{term: {yaml_scalar(term)}, variants: [{value}]}}")
             return
-        col = _dash_column(self.text, seq)
-        at = self._next_line_start(_content_end(seq.value[-1]))
-        self._splice(at, at, "".join(" " * col + ln + "\n" for ln in lines))
+        self._extend_block(seq, lines)
 
     def add_forbid(self, term: str, variant: str, words: list[str]) -> None:
         """Guard `variant` of `term` with `words` as forbid_near (kept with those it inherits)."""
@@ -288,9 +291,7 @@ class PackText:
                 if seq.flow_style:
                     self._extend_flow(seq, ", ".join(yaml_scalar(w) for w in add))
                 else:
-                    col = _dash_column(self.text, seq)
-                    at = self._next_line_start(_content_end(seq.value[-1]))
-                    self._splice(at, at, "".join(" " * col + f"- {yaml_scalar(w)}\n" for w in add))
+                    self._extend_block(seq, [f"- {yaml_scalar(w)}" for w in add])
             elif own is not None:
                 raise EditError(f"{self.path}: forbid_near of {variant!r} is not a list; add the guard by hand")
             elif node.flow_style:
