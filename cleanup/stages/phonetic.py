@@ -33,6 +33,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from cleanup.context import Context
 from cleanup.document import Change, Document
@@ -113,6 +114,7 @@ def syllable_cost(a: str, b: str) -> float:
 
 
 MERGE = 0.3
+MERGE_MAX = 0.4  # 比 (bi) does not cover 随机 (sui ji)
 
 
 def merged_cost(heard: str, first: str, second: str) -> float:
@@ -153,7 +155,7 @@ def sequence_cost(heard: list[str], said: list[tuple[tuple[str, float], ...]], i
         if any(heard[i] == b for b, _ in said[j] + said[j + 1]):
             return inf  # 预训 is 预训练 shortened, not misheard
         c = min(merged_cost(heard[i], b1, b2) for b1, _ in said[j] for b2, _ in said[j + 1])
-        return MERGE + c if c <= 0.4 else inf  # 比 (bi) does not cover 随机 (sui ji)
+        return MERGE + c if c <= MERGE_MAX else inf  # 比 (bi) does not cover 随机 (sui ji)
 
     prev = [0.0] + [inf] * m  # no leading insertion or deletion: the first syllables pair up
     for i in range(1, n + 1):
@@ -179,12 +181,86 @@ def anchored_cost(heard: list[str], said: list[tuple[tuple[str, float], ...]], i
 
 
 # --- the index of terms --------------------------------------------------------------------
+def _initial_cost(a: str, b: str) -> float:
+    return 0.0 if a == b else _CLOSE_INITIALS.get(frozenset((a, b)), 1.0)
+
+
+def _final_cost(a: str, b: str) -> float:
+    return 0.0 if a == b else _CLOSE_FINALS.get(frozenset((a, b)), 1.0)
+
+
 @dataclass
 class _Index:
     zh: list[tuple[str, list]] = field(default_factory=list)  # term, readings per char (with extra cost)
-    by_fuzzy: dict[tuple[str, int], set[int]] = field(default_factory=dict)  # (key, term length) → terms
+    zh_keys: list[frozenset[str]] = field(default_factory=list)  # each term's fuzzy keys, all readings
     latin: list[tuple[str, str, str]] = field(default_factory=list)  # term, squashed lower, metaphone key
     exact: object = None  # Aho-Corasick over all terms (ASCII-folded)
+    # the terms' edge syllables, grouped: (initial, final, extra cost) → {term length: term ids}
+    first_groups: dict = field(default_factory=dict)
+    merged_groups: dict = field(default_factory=dict)  # (first's initial, second's final) → ...
+    last_groups: dict = field(default_factory=dict)
+    # memos, filled as syllables are heard: heard syllable → {term length: term ids}
+    first: dict = field(default_factory=dict)
+    last: dict = field(default_factory=dict)
+    initials: set = field(default_factory=set)
+    finals: set = field(default_factory=set)
+
+    def add_zh(self, term: str, readings: list) -> None:
+        k, m = len(self.zh), len(term)
+        self.zh.append((term, readings))
+        self.zh_keys.append(frozenset(fuzzy(r) for rs in readings for r, _ in rs))
+        for r, x in readings[0]:
+            self.first_groups.setdefault((*_split(r), x), {}).setdefault(m, set()).add(k)
+        for r, x in readings[-1]:
+            self.last_groups.setdefault((*_split(r), x), {}).setdefault(m, set()).add(k)
+        if m >= 3:
+            for r1, _ in readings[0]:
+                for r2, _ in readings[1]:
+                    key = (_split(r1)[0], _split(r2)[1])
+                    self.merged_groups.setdefault(key, {}).setdefault(m, set()).add(k)
+
+    def opening(self, heard: str) -> dict[int, frozenset[int]]:
+        """Terms (by length) whose first syllable `heard` may be, alone or two merged into one:
+        the same test as anchored_cost's, done once per heard syllable for all terms at once."""
+        got = self.first.get(heard)
+        if got is None:
+            ci, cf = self._costs(heard)
+            out: dict[int, set[int]] = {}
+            for (i, f, x), by_len in self.first_groups.items():
+                if 0.4 * ci[i] + 0.6 * cf[f] + x <= MAX_SYLLABLE:
+                    for m, ks in by_len.items():
+                        out.setdefault(m, set()).update(ks)
+            for (i, f), by_len in self.merged_groups.items():
+                if ci[i] <= 0.5 and 0.4 * ci[i] + 0.6 * cf[f] <= MERGE_MAX:
+                    for m, ks in by_len.items():
+                        out.setdefault(m, set()).update(ks)
+            got = self.first[heard] = {m: frozenset(ks) for m, ks in out.items()}
+        return got
+
+    def _costs(self, heard: str) -> tuple[dict[str, float], dict[str, float]]:
+        """`heard`'s initial and final against every initial and final the terms use."""
+        if not self.initials:
+            for i, f, _ in (*self.first_groups, *self.last_groups):
+                self.initials.add(i)
+                self.finals.add(f)
+            for i, f in self.merged_groups:
+                self.initials.add(i)
+                self.finals.add(f)
+        ih, fh = _split(heard)
+        return {i: _initial_cost(ih, i) for i in self.initials}, {f: _final_cost(fh, f) for f in self.finals}
+
+    def closing(self, heard: str) -> dict[int, frozenset[int]]:
+        """Terms (by length) whose last syllable `heard` may be (the last syllables always pair)."""
+        got = self.last.get(heard)
+        if got is None:
+            ci, cf = self._costs(heard)
+            out: dict[int, set[int]] = {}
+            for (i, f, x), by_len in self.last_groups.items():
+                if 0.4 * ci[i] + 0.6 * cf[f] + x <= MAX_SYLLABLE:
+                    for m, ks in by_len.items():
+                        out.setdefault(m, set()).update(ks)
+            got = self.last[heard] = {m: frozenset(ks) for m, ks in out.items()}
+        return got
 
 
 @lru_cache(maxsize=50_000)
@@ -223,12 +299,7 @@ def _build_index(terms: tuple[str, ...]) -> _Index:
     index = _Index()
     for term in terms:
         if CJK.fullmatch(term) and 2 <= len(term) <= 8:
-            k = len(index.zh)
-            readings = _term_readings(term)
-            index.zh.append((term, readings))
-            for rs in readings:
-                for r, _ in rs:
-                    index.by_fuzzy.setdefault((fuzzy(r), len(term)), set()).add(k)
+            index.add_zh(term, _term_readings(term))
         elif not HAS_CJK.search(term) and re.search(r"[A-Za-z]", term) and len(squash(term)) >= 3:
             index.latin.append((term, squash(term), _metaphone(term)))
     auto = ahocorasick.Automaton()
@@ -291,9 +362,27 @@ def _exact_spans(text: str, index: _Index) -> list[tuple[int, int, str]]:
     return out
 
 
-def chinese_candidates(text: str, index: _Index, segment) -> list[Candidate]:
-    from pypinyin import lazy_pinyin
+_PINYIN: dict[str, list[str]] = {}  # word (as pypinyin segments the text) → its reading
 
+
+def text_pinyin(run: str) -> list[str]:
+    """lazy_pinyin(run), one syllable per character, memoised per word: pypinyin reads a run
+    word by word (its own phrase segmentation), and the same words recur all through a talk."""
+    from pypinyin import lazy_pinyin
+    from pypinyin.seg.simpleseg import seg
+
+    out: list[str] = []
+    for w in seg(run):
+        p = _PINYIN.get(w)
+        if p is None:
+            p = _PINYIN[w] = lazy_pinyin(w)
+        out += p
+    return out
+
+
+def chinese_candidates(text: str, index: _Index, segment) -> list[Candidate]:
+    """Windows that start and end on word boundaries, against the terms whose first and last
+    syllables they may be (looked up per heard syllable for all terms at once)."""
     out = []
     if not index.zh:
         return out
@@ -303,41 +392,46 @@ def chinese_candidates(text: str, index: _Index, segment) -> list[Candidate]:
         s, off = run.group(), run.start()
         if len(s) < 2:
             continue
-        heard = lazy_pinyin(s)  # the text as read in context: what the recogniser heard
+        heard = text_pinyin(s)  # the text as read in context: what the recogniser heard
         keys = [fuzzy(r) for r in heard]
         cuts, pos = [0], 0
         for w in segment(s):
             pos += len(w)
             cuts.append(pos)
-        for a, i in enumerate(cuts):
+        for a, i in enumerate(cuts[:-1]):
+            opening = index.opening(heard[i])
             for j in cuts[a + 1 :]:
                 n = j - i
                 if n > max_len:
                     break
                 if n < 2:
                     continue
-                window = s[i:j]
-                hits: Counter = Counter()
-                for key in set(keys[i:j]):
-                    # same length, or one more: two said syllables heard as one (a lone extra or
-                    # missing syllable costs more than MAX_COST anyway)
-                    hits.update(index.by_fuzzy.get((key, n), ()))
-                    hits.update(index.by_fuzzy.get((key, n + 1), ()))
-                for k, h in hits.items():
-                    term, said = index.zh[k]
-                    m = len(said)
-                    if h < max(1, (m + 1) // 2) or term == window:
+                closing = index.closing(heard[j - 1])
+                # same length, or one more: two said syllables heard as one (a lone extra or
+                # missing syllable costs more than MAX_COST anyway)
+                for m in (n, n + 1):
+                    both = opening.get(m)
+                    if not both or m not in closing:
                         continue
-                    if term in window or window in term:
-                        continue  # adding/removing characters around a real word is not a mishearing
-                    if _numerals(window) != _numerals(term):
-                        continue  # 四五年 is not 思维链: numbers are heard right
-                    ck = (tuple(heard[i:j]), k)
-                    cost = memo.get(ck)
-                    if cost is None:
-                        cost = memo[ck] = anchored_cost(heard[i:j], said)
-                    if cost <= MAX_COST and cost / m <= MAX_NORM_COST:
-                        out.append(Candidate(off + i, off + j, term, "zh", cost))
+                    both = both & closing[m]
+                    if not both:
+                        continue
+                    window = s[i:j]
+                    wkeys = set(keys[i:j])
+                    for k in both:
+                        term, said = index.zh[k]
+                        if term == window or term in window or window in term:
+                            continue  # adding/removing characters around a real word is not a mishearing
+                        if len(index.zh_keys[k] & wkeys) < max(1, (m + 1) // 2):
+                            continue
+                        if _numerals(window) != _numerals(term):
+                            continue  # 四五年 is not 思维链: numbers are heard right
+                        ck = (tuple(heard[i:j]), k)
+                        cost = memo.get(ck)
+                        if cost is None:
+                            cost = memo[ck] = anchored_cost(heard[i:j], said)
+                        if cost <= MAX_COST and cost / m <= MAX_NORM_COST:
+                            out.append(Candidate(off + i, off + j, term, "zh", cost))
     return out
 
 
@@ -360,10 +454,12 @@ def _known_acronym(span: str, known) -> bool:
 def latin_candidates(text: str, index: _Index, known=None) -> list[Candidate]:
     """`known`: a vocabulary (the LM's) that tells real acronyms from misheard ones."""
     from rapidfuzz.fuzz import ratio
+    from rapidfuzz.process import extract
 
     out = []
     if not index.latin:
         return out
+    squashed = [tsq for _, tsq, _ in index.latin]
     for run in LATIN_RUN.finditer(text):
         words = list(LATIN_WORD.finditer(run.group()))
         off = run.start()
@@ -378,7 +474,9 @@ def latin_candidates(text: str, index: _Index, known=None) -> list[Candidate]:
                     continue
                 fuzzy_ok = len(sq) >= 3 and not _known_acronym(span, known)  # two letters (lr, RN) match too much
                 key = None
-                for term, tsq, tkey in index.latin:
+                close = extract(sq, squashed, scorer=ratio, score_cutoff=60 if fuzzy_ok else 100, limit=None)
+                for _, char_sim, t in sorted(close, key=lambda hit: hit[2]):
+                    term, tsq, tkey = index.latin[t]
                     if abs(len(tsq) - len(sq)) > max(3, len(tsq) // 3):
                         continue
                     if sq == tsq:
@@ -387,8 +485,8 @@ def latin_candidates(text: str, index: _Index, known=None) -> list[Candidate]:
                         continue
                     if not fuzzy_ok:
                         continue
-                    char_sim = ratio(sq, tsq) / 100
-                    if char_sim < 0.6 or not _latin_shape_ok(span, term):
+                    char_sim /= 100
+                    if not _latin_shape_ok(span, term):
                         continue
                     if key is None:
                         key = _metaphone(span)
@@ -467,15 +565,24 @@ def mixed_candidates(text: str, index: _Index) -> list[Candidate]:
 
 
 # --- scoring and selection --------------------------------------------------------------------
-def score(cands: list[Candidate], text: str, ctx: Context, exact: list[tuple[int, int, str]]) -> list[Candidate]:
+def score(
+    cands: list[Candidate], text: str, ctx: Context, present: Counter, gains: dict | None = None
+) -> list[Candidate]:
+    """Odds for each candidate. `present`: how often each term (lower-cased) is in the talk;
+    `gains`: LM gains already computed on this same text, by (start, end, term)."""
     lm = ctx.lm
-    freq = ctx.word_freq
-    present = Counter(t.lower() for _, _, t in exact)
     if not cands:
         return cands
+    freq = _word_freqs(ctx, {text[c.start : c.end] for c in cands if c.kind == "zh"})
     for c in cands:
         span = text[c.start : c.end]
-        gain = c.gain = lm.delta(text, c.start, c.end, c.term)
+        key = (c.start, c.end, c.term)
+        gain = gains.get(key) if gains is not None else None
+        if gain is None:
+            gain = lm.delta(text, c.start, c.end, c.term)
+            if gains is not None:
+                gains[key] = gain
+        c.gain = gain
         c.freq = freq.get(span, 0)
         prior = PRIOR * min(2.0, math.log2(1 + present[c.term.lower()]))  # said (or fixed) elsewhere in the talk
         if c.kind == "zh":
@@ -498,6 +605,33 @@ def score(cands: list[Candidate], text: str, ctx: Context, exact: list[tuple[int
             c.odds = c.rank = max(gain, 0.0) + 1.0 + prior
             c.note = f"Latin prefix + pinyin spelling, LM {gain:+.1f}"
     return cands
+
+
+_FREQ: dict[str, int] = {}  # jieba dictionary frequencies looked up so far (0: not a word)
+
+
+def _word_freqs(ctx: Context, spans: set[str]) -> dict[str, int]:
+    """jieba's dictionary frequency of each span (0 if not a word). Context.word_freq reads the
+    whole 350,000-word dictionary into a dict (~0.8 s); when no stage has done so yet, the few
+    spans asked about are found in the file with one Aho-Corasick pass (~0.15 s)."""
+    if "word_freq" in vars(ctx):  # functools.cached_property: already loaded (or set by a test)
+        return ctx.word_freq
+    missing = {w for w in spans if w not in _FREQ}
+    if missing:
+        import ahocorasick
+        import jieba
+
+        auto = ahocorasick.Automaton()
+        for w in missing:
+            auto.add_word(f"\n{w} ", w)
+        auto.make_automaton()
+        with open(Path(jieba.__file__).parent / "dict.txt", encoding="utf-8") as fh:
+            data = "\n" + fh.read()
+        for w in missing:
+            _FREQ[w] = 0
+        for end, w in auto.iter(data):
+            _FREQ[w] = int(data[end + 1 : data.index(" ", end + 1)])
+    return _FREQ
 
 
 def _blocked(c: Candidate, text: str, exact: list[tuple[int, int, str]]) -> bool:
@@ -524,16 +658,16 @@ def find(text: str, ctx: Context, is_original=lambda s, e: True) -> list[Candida
     cands = chinese_candidates(text, index, ctx.segmenter) + latin_candidates(text, index, ctx.lm.model)
     cands += mixed_candidates(text, index)
     cands = [c for c in cands if is_original(c.start, c.end) and not _blocked(c, text, exact)]
-    score(cands, text, ctx, exact)
+    gains: dict = {}
+    score(cands, text, ctx, Counter(t.lower() for _, _, t in exact), gains)
     chosen = _select(cands)
     applied = [c for c in chosen if c.odds >= APPLY]
     if applied:
         fixed = _apply(text, applied)
-        present = exact + [(c.start, c.end, c.term) for c in applied]
+        present = Counter(t.lower() for _, _, t in exact) + Counter(c.term.lower() for c in applied)
         rest = [c for c in cands if not any(c.start < a.end and a.start < c.end for a in applied)]
-        near = [c for c in rest if any(abs(c.start - a.end) < 12 or abs(a.start - c.end) < 12 for a in applied)]
         for c in rest:
-            if c in near:
+            if any(abs(c.start - a.end) < 12 or abs(a.start - c.end) < 12 for a in applied):
                 old_gain = c.gain
                 shifted = _shift(c, applied)
                 score([shifted], fixed, ctx, present)
@@ -541,7 +675,7 @@ def find(text: str, ctx: Context, is_original=lambda s, e: True) -> list[Candida
                     c.odds, c.rank, c.gain = shifted.odds, shifted.rank, shifted.gain
                     c.note = shifted.note + " (after neighbouring fix)"
                     continue
-            score([c], text, ctx, present)
+            score([c], text, ctx, present, gains)
         chosen = _select(applied + rest)
     return chosen
 
