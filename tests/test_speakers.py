@@ -705,3 +705,38 @@ def test_a_keynote_whose_title_names_its_speaker_has_one_label():
     )
     labels = {label for label, _ in paragraphs(run(text).text)}
     assert labels == {"周明远"}
+
+
+# A panel named in the text whose panelist speaks up after thanks without being named: one of
+# the panel (the one heard least lately, not the one the answer names), not a placeholder.
+UNNAMED_IN_A_NAMED_PANEL = """# 某论坛 - 圆桌讨论
+
+好，我们开始，第一个问题，周老师您怎么看，我觉得数据最重要，这是我的看法，
+好的，谢谢周老师，吴老师有什么看法，我觉得算力更重要，我就说这么多，
+好，谢谢吴老师，郑老师呢，我同意两位，但是评测也很重要，谢谢，
+好的，第二个问题，开源会不会赢，周老师先来，我觉得会，生态的力量是最大的，我就说这么多，
+好，谢谢周老师，我补充一点，我也同意周老师的看法，开源的生态确实很重要，但是闭源在前沿，谢谢，
+好的，我们今天就到这里，谢谢各位。
+"""
+
+
+def test_an_unnamed_answer_in_a_named_panel_goes_to_a_panelist():
+    md = run(UNNAMED_IN_A_NAMED_PANEL, stages=["punctuate", "speakers"]).text
+    labels = [label for label, _ in paragraphs(md)]
+    assert not any(label.startswith("嘉宾") for label in labels)
+    check_turns(
+        md,
+        [
+            ("主持人", "好，我们开始"),
+            ("周老师", "我觉得数据最重要"),
+            ("主持人", "好的，谢谢周老师"),
+            ("吴老师", "我觉得算力更重要"),
+            ("主持人", "好，谢谢吴老师"),
+            ("郑老师", "我同意两位"),
+            ("主持人", "好的，第二个问题"),
+            ("周老师", "我觉得会"),
+            ("主持人", "好，谢谢周老师"),
+            ("吴老师", "我补充一点"),
+            ("主持人", "好的，我们今天就到这里"),
+        ],
+    )

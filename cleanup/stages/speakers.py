@@ -1201,6 +1201,11 @@ class _Segmenter:
             guests += 1
             return f"{GUEST}{chr(ord('A') + guests - 1)}" if guests <= 26 else f"{GUEST}{guests}"
 
+        def unnamed(i: int) -> str:
+            """An answer nobody named: one of a panel known beforehand (see `least_heard`), or
+            a placeholder that style or the panel the text names may resolve later."""
+            return (self.least_heard(fixed, history, i) or guest()) if fixed else guest()
+
         first = next((c for c in chosen if c.clause == 0), None)
         if first is not None and first.hint == "named":  # 大家好，我是…: a panelist opens the text
             turns[0] = Turn(0, first.name, first.rule, 0.7, first.note)
@@ -1257,7 +1262,7 @@ class _Segmenter:
                 elif len(speakers) == 1 and not any(h.startswith(GUEST) for h in speakers):
                     label = next(iter(speakers))  # a talk's Q&A: its speaker answers
                 else:
-                    label = guest()
+                    label = unnamed(c.clause)
             elif c.hint == "panelist" and c.score < ACCEPT and (learning or not 0 <= slot + 1 < len(rnd)):
                 continue  # a weak opening (我从…角度来看) only marks the next panelist of a round
             elif c.hint == "panelist":
@@ -1265,19 +1270,15 @@ class _Segmenter:
                     slot += 1
                     label = rnd[slot]
                 elif learning and prev == mod:
-                    label = guest()
-                    order.append(label)
+                    label = unnamed(c.clause)
+                    if label not in order:
+                        order.append(label)
                     rnd = list(order)
-                    slot = len(rnd) - 1
-                elif fixed:
-                    # a known panel (the title's guests, the overlay's): the one heard least lately
-                    label = min(
-                        fixed, key=lambda x: (x == prev, max((k for k, h in enumerate(history) if h == x), default=-1))
-                    )
+                    slot = rnd.index(label)
                 else:
-                    if not learning:
+                    if not learning and not fixed:
                         slot = len(rnd)  # the round is over
-                    label = guest()
+                    label = unnamed(c.clause)
             elif c.hint == "resume":
                 label = history[-2] if len(history) >= 2 else guest()
             elif c.hint == "audience":
@@ -1291,7 +1292,7 @@ class _Segmenter:
             elif c.hint == "audience-resume":
                 label = next((h for h in reversed(history) if h.startswith(AUDIENCE)), f"{AUDIENCE}{audience or 1}")
             else:  # an answer from the panel: the one already answering this asker, or a new one
-                label = guest()
+                label = unnamed(c.clause)
             if label == prev:
                 turns.append(Turn(c.clause, label, c.rule, 0.5, c.note))
                 continue
@@ -1410,6 +1411,48 @@ class _Segmenter:
                     out.append(label)
         return out
 
+    def least_heard(self, panel: list[str], history: list[str], i: int) -> str:
+        """The panelist heard least lately (never yet: the first named), not the one who just
+        spoke nor one the answer names in its first clauses; failing any, the panelist who
+        just spoke goes on ("" if there is none)."""
+        mod = self.roster.moderator
+        last = next((h for h in reversed(history) if h != mod and not h.startswith(AUDIENCE)), "")
+        named = {self.roster.label(n, t) for k in range(i, i + 3) for _, _, n, t in self.names(self.text(k))}
+        pool = [p for p in panel if p not in named and p not in (history[-1], last)]
+        if not pool:
+            return history[-1] if history[-1] == last else ""
+        return min(pool, key=lambda x: (max((k for k, h in enumerate(history) if h == x), default=-1), panel.index(x)))
+
+    def to_panel(self, turns: list[Turn]) -> list[Turn]:
+        """Placeholders left after the style match, in a panel the text names (`text_panel`):
+        the panelist heard least lately rather than a label that matches nobody — until the
+        audience speaks."""
+        panel = self.text_panel()
+        if len(panel) < 2:
+            return turns
+        # a placeholder the panel order brings back is someone the text never names: kept
+        seen = Counter(t.label for t in turns)
+        history: list[str] = []
+        for t in turns:
+            if t.label.startswith(AUDIENCE):
+                break  # who answers an asker follows no rotation
+            if t.label.startswith(GUEST) and t.label not in panel and seen[t.label] == 1:
+                if label := self.least_heard(panel, history or [self.roster.moderator], t.clause):
+                    t.note = f"{t.note} (unnamed: {label} heard least lately, check)"
+                    t.confidence = min(t.confidence, 0.4)
+                    t.label = label
+            history.append(t.label)
+        return _merge(turns)
+
+    def text_panel(self) -> list[str]:
+        """The panelists the text names at least twice (hand-overs, thanks, mentions), in the
+        order first named: once is too little to tell a panelist from a misheard name."""
+        seen: Counter[str] = Counter()
+        for t in self.texts:
+            for _, _, name, title in self.names(t):
+                seen[self.roster.label(name, title)] += 1
+        return [p for p in seen if seen[p] >= 2 and p != self.roster.moderator]
+
     def reversed_round(self, i: int) -> bool:
         return any(REVERSE_CUE.search(self.text(k)) for k in range(max(0, i - 8), i + 1))
 
@@ -1452,7 +1495,7 @@ def segment(clauses: list[Clause], overlay: dict, title: str = "", is_word=None)
     if not _speakers_section(overlay).get("panel") and text_score < 2 and not (text_score >= 1 and title_score >= 2):
         return []
     seg.propose()
-    turns = seg.attribute_guests(seg.exchange(seg.thanked(seg.label(seg.choose()))))
+    turns = seg.to_panel(seg.attribute_guests(seg.exchange(seg.thanked(seg.label(seg.choose())))))
     return turns if len({t.label for t in turns}) > 1 else []
 
 
