@@ -740,3 +740,41 @@ def test_an_unnamed_answer_in_a_named_panel_goes_to_a_panelist():
             ("主持人", "好的，我们今天就到这里"),
         ],
     )
+
+
+# The moderator turns to the panel with a new question and no thanks (那最后一个问题我想问一下两位…？);
+# the answer after the question is the guest heard least lately.
+QUESTION_TO_THE_PANEL = """# 2024某大会 - P3：对话-周明远-高雨桐 - 会议直播
+
+好，我们开始，第一个问题，大模型的瓶颈在哪里，明远老师先来。
+好的，我觉得瓶颈在数据，高质量的数据快用完了，所以要靠合成数据。
+谢谢明远，雨桐你怎么看。
+我觉得算力更紧张，现在一张卡都很难买到，所以我们做了很多推理优化，
+那最后一个问题我想问一下两位，开源和闭源，长期来看你们觉得哪个会赢？
+我觉得开源会赢，因为生态的力量是最大的。
+谢谢两位，我们今天就到这里。
+"""
+
+
+def test_a_question_to_the_panel_without_thanks_is_the_moderator():
+    check_turns(
+        run(QUESTION_TO_THE_PANEL, stages=["speakers"]).text,
+        [
+            ("主持人", "好，我们开始"),
+            ("周明远", "好的，我觉得瓶颈在数据"),
+            ("主持人", "谢谢明远"),
+            ("高雨桐", "我觉得算力更紧张"),
+            ("主持人", "那最后一个问题"),
+            ("周明远", "我觉得开源会赢"),
+            ("主持人", "谢谢两位"),
+        ],
+    )
+
+
+def test_a_rhetorical_question_inside_an_answer_is_no_turn():
+    text = (
+        "# 圆桌讨论\n\n好，我们开始，王老师您怎么看？我觉得数据最重要，因为大家觉得模型还能再大吗？"
+        "其实已经很难了，这是我的看法。好的，谢谢王老师，刘老师有什么看法？我同意，谢谢。\n"
+    )
+    labels = [label for label, _ in paragraphs(run(text, stages=["speakers"]).text)]
+    assert labels == ["主持人", "王老师", "主持人", "刘老师"]

@@ -77,7 +77,7 @@ SURNAMES = set(
     "游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟"
     "应臧闵苟邬边卞姬师仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩佘池查麻苑迟邝官封谈匡鞠惠荆冀郁胥班储栗燕楚鄢劳"
     "谌奚皮粟冼蔺楼满闻厉伊仝郜阚权帅屠朴练廉禹井祖漆巴丰支卿狄计索宣晋芮扈晁阙浦戈伏鹿薄邸雍辜羊裘亓修邰赫杭"
-    "况宿逯茹诸慕危亢嵇湛戎茅於揭尉冶斯檀昝幸奉衡尧"
+    "况宿逯茹诸慕危亢嵇湛戎茅於揭尉冶斯檀昝幸奉衡尧代"
 )
 # Characters that, before 老师, make a word rather than a name: 各位老师, 这个老师, 的老师…
 NOT_SURNAME = set("位们的是个和跟与请问各这那几哪每两诸给让对找向被把说为从")
@@ -136,7 +136,7 @@ TAKING_FLOOR = re.compile(
     r"我(?:也)?(?:来)?(?:说|谈|讲)(?:一下|一点|两句|几句)(?:我的?)?(?:看法|认识|想法|理解|观点)|"
     r"我(?:也)?(?:要)?谈谈|我(?:来)?补充|我来(?:回答|说|讲|谈)|我简单(?:说|讲|回答|插|补充)|我(?:就)?(?:多|再)说一句|我就简单(?:插|补充|说)|"
     r"我(?:也|就|可以|能)?(?:稍微|简单|再)?(?:补|说|讲|插|强调)(?:充)?(?:一句|两句|几句|一点|一下|个)|"
-    r"行 ?没问题|(?:对)?那我回答|我回答一下)"
+    r"行 ?没问题|(?:对)?那我回答|我(?:现在|先|就)?回答一下)"
 )
 # The next panelist's first words.
 OPENING = re.compile(
@@ -161,7 +161,7 @@ AUDIENCE_START = re.compile(
 AUDIENCE_GREETING = re.compile(r"^(?:各位)?老师(?:们)?(?:好|您好)|^各位老师好|^(?:嘉宾|专家)们?好")
 AUDIENCE_END = re.compile(r"(简单回答一下|回答一下就行|这是第一个问题|就这个问题|谢谢$|这是我的问题|我的问题就是这个)")
 MODERATOR_META = re.compile(
-    r"(时间(?:也)?差不多了|时间还有|时间有限|(?:由于|因为)?时间关系|(?:我们|圆桌|论坛|环节|讨论)(?:今天)?就到这里|再次感谢|圆桌(?:论坛)?就到这|还有(?:\d+|几|[一二三四五十]+)分钟|最后一个问题|(?:我们|那)的?第[一二三四五]个问题|下一个问题|我们(?:还)?准备了|今天的圆桌|线下(?:可以)?(?:交流|讨论))"
+    r"(时间(?:也)?差不多了|时间还有|时间有限|(?:由于|因为)?时间关系|(?:我们|圆桌|论坛|环节|讨论)(?:今天)?就到这里|再次感谢|圆桌(?:论坛)?就到这|还有(?:\d+|几|[一二三四五十]+)分钟|最后一?个?问题|时间(?:咱们|我们)?已经(?:过了|到了|超了)|(?:我们|那)的?第[一二三四五]个问题|下一个问题|我们(?:还)?准备了|今天的圆桌|线下(?:可以)?(?:交流|讨论))"
 )
 # 您觉得…会不会…: a question put to someone, whatever the ASR marked at its end
 ASKED = re.compile(
@@ -177,6 +177,13 @@ PANEL_INVITE = re.compile(
     r"(?:其他|别的|另外|线上|现场|在座)的?(?:几位|各位|两位|三位)?(?:老师|嘉宾)们?(?:有没有|有什么|还有什么|要不要|怎么看)|"
     r"(?:各位|几位)(?:老师|嘉宾)们?(?:怎么看|有什么看法|有没有(?:什么)?补充)|大家怎么看"
 )
+# The moderator turns to the panel with a new question, thanks or no thanks (你们认为…, 我想问两位…,
+# 最后一个问题); the answer follows the question.
+PANEL_QUESTION = re.compile(
+    r"(?:你们|两位|各位|几位)[^，]{0,6}(?:觉得|认为|怎么看|看法|观点)|"
+    r"(?:想|再)(?:问|请问|确认)(?:一下)?(?:跟|向)?(?:两位|各位|几位|你们|大家)|(?:最后|下一个|第[二三四五六七八九])一?个?问题"
+)
+MODERATOR_LEAD = re.compile(r"(?:那|那么|好|好的|接下来|下面)(?!个)")
 FOLLOW_UP = re.compile(r"追(?:加)?问|再问(?:一下|一个)|接着(?:刚才的?|这个)?问")
 # The moderator thanks someone by name: a new moderator turn, and the turn before was theirs.
 THANKS_LEAD = r"^(?:(?:好|好的|对|是的|嗯|行|OK|ok)[ ，,]*)*(?:谢谢|感谢|多谢|非常感谢)(?:谢谢)? ?"
@@ -904,6 +911,8 @@ class _Segmenter:
                         self.add(j, 2.0, "named", "turn:answer-to-question", t[:16], named[-1])
                     else:
                         self.add(j, 1.8, "panelist", "turn:answer-to-question", t[:16])
+            if PANEL_QUESTION.search(t) and i > 0 and i not in self.handovers:
+                self.panel_question(i)
             if PANEL_INVITE.search(t) and i not in self.handovers:
                 # 其他几位老师有没有补充？ — someone on the panel answers once the question ends
                 q = next((q for q in range(i, min(n - 1, i + 4)) if self.clauses[q].question), i)
@@ -929,6 +938,30 @@ class _Segmenter:
                 self.resume_after_question(i)
         self.audience()
         self.settle_moderators()
+
+    def panel_question(self, i: int) -> None:
+        """`这件事你们认为…还是不存在` / `我想问两位一个问题…吗？` — the moderator asks the panel,
+        and someone answers at the first answer-like opening (`好`, `我觉得`) after the
+        question ends; without such an answer within reach, no turn. A question that opens
+        with `那`/`好` (`那最后一个问题…`) starts the moderator's turn itself."""
+        for k in range(i + 1, min(self.n, i + 60)):
+            t = self.texts[k]
+            if k in self.handovers or AUDIENCE_INVITE.search(t):
+                return
+            asked = self.asks(k - 1) or self.asks(k - 2) or k - 1 - i <= 1  # …吗？还是…
+            paused = self.clauses[k - 1].sentence_end or self.clauses[k - 1].question or k - i <= 2
+            if not (asked and paused and (ANSWER_LEAD.match(t) or ANSWER_OPENING.match(t))):
+                continue
+            if MODERATOR_LEAD.match(self.texts[i]) and not self.clauses[i - 1].question:
+                self.add(i, 1.5 + self.closing_before(i), "moderator", "turn:panel-question")
+            else:
+                self.moderator_before(i, 1.5, "turn:panel-question")
+            self.add(k, 1.8, "panelist", "turn:answer-to-panel-question", self.texts[i][:16])
+            return
+
+    def asks(self, k: int) -> bool:
+        """Clause k ends a question: a question, not a tag (`对吧？`) in the middle of one."""
+        return self.clauses[k].question and not re.fullmatch(r"(?:对|是|好)吧|对不对|是不是", self.texts[k])
 
     def follow_up(self, i: int) -> None:
         """`刚才陈老师提到…，我想追问一下，您觉得…？`: the moderator asks again; the one named in
