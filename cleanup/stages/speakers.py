@@ -1236,8 +1236,9 @@ class _Segmenter:
 
         def unnamed(i: int) -> str:
             """An answer nobody named: one of a panel known beforehand (see `least_heard`), or
-            a placeholder that style or the panel the text names may resolve later."""
-            return (self.least_heard(fixed, history, i) or guest()) if fixed else guest()
+            a placeholder that style or the panel the text names may resolve later. Who
+            answers an asker follows no rotation: a placeholder in the Q&A."""
+            return (fixed and asked is None and self.least_heard(fixed, history, i)) or guest()
 
         first = next((c for c in chosen if c.clause == 0), None)
         if first is not None and first.hint == "named":  # 大家好，我是…: a panelist opens the text
