@@ -106,6 +106,110 @@ def test_leaves_correct_text_alone(text, terms):
     assert applied(text, terms) == []
 
 
+# --- precision rules (hand-made sentences; each was changed or proposed before the rule) --------
+def proposed(text: str, terms: list[str]) -> list[tuple[str, str, bool]]:
+    _, changes = run(text, context_with(terms))
+    return [(text[c.start : c.end], c.after, c.applied) for c in changes]
+
+
+@pytest.mark.parametrize(
+    "text, terms",
+    [
+        # 的 and 去 are words of their own, the rest (模态, 训练) is right as it is
+        ("其实所有的模态放在一起训练，效果会更好", ["多模态"]),
+        ("我觉得所有的模态都很重要", ["多模态"]),
+        ("他们先去训练一个小模型，再去训练大的", ["预训练"]),
+        ("我们收集什么样的数据你都不知道", ["数据集"]),
+    ],
+)
+def test_function_word_at_the_edge_is_never_rewritten(text, terms):
+    assert proposed(text, terms) == []
+
+
+def test_function_word_inside_a_term_or_not_a_word_of_its_own():
+    # inside the window both sides anchor it; 太 after 多姆 is a misheard 态, not the adverb
+    assert applied("很多人说压缩及智能，我不太同意", ["压缩即智能"]) == [("压缩及智能", "压缩即智能")]
+    assert applied("我们这几年一直在做多姆太的大模型", ["多模态"]) == [("多姆太", "多模态")]
+
+
+@pytest.mark.parametrize(
+    "text, terms",
+    [
+        # a word that begins with the term, or derives from it, is that word
+        ("你经过一个tokenize之后，就变成了序列", ["Token"]),
+        ("所以你要先做tokenize。", ["Token"]),
+        ("我们用的是transformers这个库", ["Transformer"]),
+        # an ordinary English word that begins the term is that word
+        ("把这个image输入进去，然后再输出", ["Imagen"]),
+        ("这还是一个open question", ["OpenAI"]),
+        # a frequent function word is heard right
+        ("我觉得这个还是case by case吧", ["Bad case"]),
+    ],
+)
+def test_latin_words_that_are_not_mishearings(text, terms):
+    assert proposed(text, terms) == []
+
+
+@pytest.mark.parametrize(
+    "text, terms, span",
+    [
+        ("很多时候是media在报道这些事情", ["Meta"], "media"),
+        ("这个imaging的质量非常好", ["Imagen"], "imaging"),
+        ("我们看到了很强的positive transfer，这个很有意思", ["Transformer"], "transfer"),
+        ("我们后面再做soft，对齐一下人类偏好", ["SFT"], "soft"),
+    ],
+)
+def test_ordinary_english_needs_stronger_evidence(text, terms, span):
+    """Ordinary English words (wordfreq) that the corpora never use are not noise: at most a
+    proposal for the review report."""
+    found = proposed(text, terms)
+    assert all(not a for _, _, a in found)
+    assert {s for s, _, _ in found} <= {span}
+
+
+def test_ordinary_english_with_strong_evidence_is_still_fixed():
+    assert applied("这是一个zero-shock的分类器，效果很好", ["Zero-shot"]) == [("zero-shock", "zero-shot")]
+    assert applied("其实这就是the beta lesson讲的道理", ["The Bitter Lesson"]) == [
+        ("the beta lesson", "the bitter lesson")
+    ]
+
+
+def test_english_dictionary():
+    zipf = phonetic.english_zipf()
+    assert len(zipf) > 20_000
+    assert zipf["transfer"] >= 4 and zipf["the"] > 7
+    assert "skilling" not in zipf and "toganization" not in zipf
+
+
+@pytest.mark.parametrize(
+    "span, term, names, expected",
+    [
+        ("zero-shock", "Zero-shot", (), "zero-shot"),  # lower case as transcribed
+        ("skilling law", "Scaling Law", (), "scaling law"),
+        ("Skilling Law", "Scaling Law", (), "Scaling Law"),  # a capital: the glossary's form
+        ("SKILLING LAW", "Scaling Law", (), "Scaling Law"),
+        ("soft", "SFT", (), "SFT"),  # acronyms and brand casing keep their form
+        ("vit", "ViT", (), "ViT"),
+        ("chat gpt", "ChatGPT", (), "ChatGPT"),
+        ("gpt2", "GPT-2", (), "GPT-2"),
+        ("party", "Parti", ("Parti",), "Parti"),  # names (glossary tags) keep their capital
+        ("party", "Parti", (), "parti"),
+        ("自会规", "自回归", (), "自回归"),
+    ],
+)
+def test_casing_policy(span, term, names, expected):
+    assert phonetic.written(span, term, frozenset(names)) == expected
+
+
+def test_names_keep_their_casing_from_the_glossary_tags():
+    text = "我们用midjourny画了一张图"
+    for tags, expected in ((["model"], "Midjourney"), ([], "midjourney")):
+        ctx = Context()
+        ctx.glossary = Glossary([Entry("Midjourney", [], tags=tags)])
+        _, changes = run(text, ctx)
+        assert [(text[c.start : c.end], c.after, c.applied) for c in changes] == [("midjourny", expected, True)]
+
+
 def test_only_untouched_source_text_is_proposed_on():
     text = "其实它和自会规其实真的很像"
     doc = Document(Source.from_text(text))
@@ -150,12 +254,13 @@ def test_fixture_is_the_sample():
 
 
 def test_discovery_recall_on_the_sample_with_canonical_terms_only():
-    """Measured 2026-11-28: 55% (general packs), 61% (with the talk overlay's terms); floors below."""
+    """Measured 2026-11-28: 55% (general packs), 59% (with the talk overlay's terms); floors below.
+    (61% before the ordinary-English rule: Infinite Lung → Infinite Long is a proposal now.)"""
     general, _ = recall(canonical_only(None))
     with_overlay, missed = recall(canonical_only(TALK))
     print(f"phonetic recall: general packs {general:.0%}, with talk overlay {with_overlay:.0%}; missed {missed}")
     assert general >= 0.54
-    assert with_overlay >= 0.60
+    assert with_overlay >= 0.58
 
 
 # --- false positives on edited prose ---------------------------------------------------------

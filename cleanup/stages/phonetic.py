@@ -48,7 +48,9 @@ PRIOR = 0.5
 MAX_GAIN_ZH = 7.0  # the LM is trained on written domain prose: it over-rewards any domain word
 MAX_GAIN_LATIN = 5.0
 LATIN_SIM = 10.0  # log10 odds per unit of similarity above 0.8
-LATIN_OOV = 2.0  # a span word the corpora never use (skilling, SDXR, Basin) is likely noise
+LATIN_OOV = 2.0  # a span word neither the corpora nor English use (skilling, SDXR) is likely noise
+ENGLISH = 1.5  # a span word that is ordinary English (transfer, media, imaging) was likely said
+ENGLISH_ZIPF = 3.0  # ordinary: said at least once per million English words (wordfreq)
 MAX_COST = 0.8  # absolute syllable cost
 MAX_NORM_COST = 0.3  # per term syllable
 MAX_SYLLABLE = 0.6  # no single syllable may be further off than this (数据群 is not 数据集)
@@ -59,6 +61,21 @@ CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_RUN = re.compile(r"[A-Za-z0-9]+(?:(?:[ \-]|\. )[A-Za-z0-9]+)*")
 LATIN_WORD = re.compile(r"[A-Za-z0-9]+")
+
+# Grammatical words (particles, prepositions, conjunctions, pronouns, a few adverbs): heard
+# right far more often than they are the edge of a misheard term. Not 太/么/个: they end
+# misheard terms (多姆太, 多么泰) and jieba cuts them off as words of their own.
+FUNCTION_ZH = frozenset(
+    "的地得了着过是在去和与及跟同就也都又还才再把被给对向从让而或且吗呢吧啊呀嘛哦我你他她它们这那不没"
+)
+FUNCTION_EN = frozenset(
+    """a an the of to in on at by for with from as into about than and or but so if is are was were be
+    been am do does did have has had it its this that these those i you he she we they me him her us them my your
+    his our their not no can will would should could may might must up out off over what which who how why when
+    where""".split()
+)
+# Glossary tags of names: their established casing is kept whatever the transcript's casing.
+NAME_TAGS = frozenset({"person", "org", "model", "product"})
 
 # --- syllable distance -------------------------------------------------------------------
 _CLOSE_INITIALS = {
@@ -195,6 +212,7 @@ class _Index:
     zh_keys: list[frozenset[str]] = field(default_factory=list)  # each term's fuzzy keys, all readings
     latin: list[tuple[str, str, str]] = field(default_factory=list)  # term, squashed lower, metaphone key
     exact: object = None  # Aho-Corasick over all terms (ASCII-folded)
+    names: frozenset[str] = frozenset()  # terms tagged as names (casing kept, see written())
     # the terms' edge syllables, grouped: (initial, final, extra cost) → {term length: term ids}
     first_groups: dict = field(default_factory=dict)
     merged_groups: dict = field(default_factory=dict)  # (first's initial, second's final) → ...
@@ -311,14 +329,16 @@ def _build_index(terms: tuple[str, ...]) -> _Index:
     return index
 
 
-_INDEXES: dict[tuple[str, ...], _Index] = {}
+_INDEXES: dict[tuple, _Index] = {}
 
 
 def term_index(glossary) -> _Index:
     terms = tuple(sorted({e.term for e in glossary.entries}))
-    if terms not in _INDEXES:
-        _INDEXES[terms] = _build_index(terms)
-    return _INDEXES[terms]
+    names = frozenset(e.term for e in glossary.entries if NAME_TAGS.intersection(e.tags or ()))
+    if (terms, names) not in _INDEXES:
+        _INDEXES[terms, names] = _build_index(terms)
+        _INDEXES[terms, names].names = names
+    return _INDEXES[terms, names]
 
 
 # --- candidates ------------------------------------------------------------------------------
@@ -334,6 +354,8 @@ class Candidate:
     gain: float = 0.0  # LM log10 gain
     rank: float = 0.0  # odds with the LM gain uncapped: orders overlapping candidates
     freq: int = 0  # jieba frequency of the span as one word
+    rest: str | None = None  # zh: the window without a function word at its edge that would change
+    after: str = ""  # the replacement as written (casing policy: written())
 
 
 def _exact_spans(text: str, index: _Index) -> list[tuple[int, int, str]]:
@@ -398,6 +420,7 @@ def chinese_candidates(text: str, index: _Index, segment) -> list[Candidate]:
         for w in segment(s):
             pos += len(w)
             cuts.append(pos)
+        at_cut = set(cuts)
         for a, i in enumerate(cuts[:-1]):
             opening = index.opening(heard[i])
             for j in cuts[a + 1 :]:
@@ -431,8 +454,20 @@ def chinese_candidates(text: str, index: _Index, segment) -> list[Candidate]:
                         if cost is None:
                             cost = memo[ck] = anchored_cost(heard[i:j], said)
                         if cost <= MAX_COST and cost / m <= MAX_NORM_COST:
-                            out.append(Candidate(off + i, off + j, term, "zh", cost))
+                            c = Candidate(off + i, off + j, term, "zh", cost)
+                            c.rest = _function_edge(window, term, i + 1 in at_cut, j - 1 in at_cut)
+                            out.append(c)
     return out
+
+
+def _function_edge(window: str, term: str, first_alone: bool, last_alone: bool) -> str | None:
+    """The rest of the window when a function word at its edge (a one-character word: 的 in
+    所有的模态, 去 in 去训练) would be rewritten; None when there is none."""
+    if first_alone and window[0] in FUNCTION_ZH and window[0] != term[0]:
+        return window[1:]
+    if last_alone and window[-1] in FUNCTION_ZH and window[-1] != term[-1]:
+        return window[:-1]
+    return None
 
 
 _NUMERALS = re.compile(r"[零〇一二两三四五六七八九十百千万亿]")
@@ -507,8 +542,12 @@ def _in_identifier(text: str, start: int, end: int) -> bool:
 
 
 def _latin_shape_ok(span: str, term: str) -> bool:
-    """Digits are never misheard into other digits; inflections and added or dropped words are
-    not mishearings (fine tune ≠ fine-tuning, Scaling-Nor ≠ Scaling)."""
+    """Digits are never misheard into other digits; inflections, derivations and added or
+    dropped words are not mishearings (fine tune ≠ fine-tuning, Scaling-Nor ≠ Scaling,
+    tokenize ≠ Token, transformers ≠ Transformer); a frequent English function word (by, the,
+    to) is heard right where it would become another word (case by case is not Bad case — a
+    word split differently, Base-in-Flow for Bayesian Flow, is another matter); an ordinary
+    English word that begins the term is that word (image ≠ Imagen, open ≠ OpenAI)."""
     if re.findall(r"[0-9]+", span) != re.findall(r"[0-9]+", term):
         return False
     ws, wt = [w.lower() for w in LATIN_WORD.findall(span)], [w.lower() for w in LATIN_WORD.findall(term)]
@@ -516,6 +555,10 @@ def _latin_shape_ok(span: str, term: str) -> bool:
         for x, y in zip(ws, wt, strict=True):
             if x == y:
                 continue
+            if x in FUNCTION_EN:
+                return False
+            if x.startswith(y) or (y.startswith(x) and _ordinary_english(x)):
+                return False
             short, long = sorted((x, y), key=len)
             if any(long in (short + suf, short[:-1] + suf) for suf in _INFLECTIONS):
                 return False
@@ -523,10 +566,48 @@ def _latin_shape_ok(span: str, term: str) -> bool:
                 return False  # Scaling up is not Scaling Law: each changed word must sound alike
         return True
     a, b = squash(span), squash(term)  # words merged or split: both ends must agree
+    if a.startswith(b):
+        return False  # the term and more (Transformers, tokenizer's)
     return a[:2] == b[:2] and a[-1] == b[-1]
 
 
-_INFLECTIONS = ("s", "es", "ed", "d", "ing", "er", "ers", "ly", "ation", "ations", "al", "e")
+_INFLECTIONS = (
+    *("s", "es", "ed", "d", "ing", "er", "ers", "ly", "ation", "ations", "al", "e"),
+    *("ize", "ise", "ized", "ised", "izes", "izer", "izers", "ization", "ive", "ion", "ions", "ity", "ment"),
+)
+
+
+@lru_cache(maxsize=1)
+def english_zipf() -> dict[str, float]:
+    """Ordinary English words and their Zipf frequency (log10 per billion words): wordfreq's
+    "small" English list, every word said at least once per million (zipf ≥ 3), ~29,000 words.
+
+    Why wordfreq and not the LM's vocabulary: the corpora are Chinese technical prose, whose
+    Latin words are terms and code (they lack media, imaging, shock, scanning, skin — words an
+    ASR writes all the time). The list is read straight from wordfreq's documented cBpack file
+    (~30 ms; importing the wordfreq package costs ~0.3 s), with its API as the fallback.
+    """
+    import gzip
+    import importlib.util
+
+    spec = importlib.util.find_spec("wordfreq")
+    try:
+        import msgpack
+
+        path = Path(spec.origin).parent / "data" / "small_en.msgpack.gz"
+        with gzip.open(path, "rb") as fh:
+            packed = msgpack.load(fh, raw=False)
+        if packed[0] != {"format": "cB", "version": 1}:
+            raise ValueError("unknown cBpack header")
+        return {w: 9.0 - cb / 100 for cb, words in enumerate(packed[1:]) for w in words}  # index = -centibels
+    except Exception:
+        from wordfreq import get_frequency_dict
+
+        return {w: 9.0 + math.log10(f) for w, f in get_frequency_dict("en", wordlist="small").items()}
+
+
+def _ordinary_english(word: str) -> bool:
+    return english_zipf().get(word.lower(), 0.0) >= ENGLISH_ZIPF
 
 
 def _word_similarity(heard: str, said: str) -> float:
@@ -536,6 +617,20 @@ def _word_similarity(heard: str, said: str) -> float:
     if heard[:1] == "n" and said[:1] == "l":
         heard = "l" + heard[1:]
     return 0.5 * ratio(heard, said) / 100 + 0.5 * ratio(_metaphone(heard), _metaphone(said)) / 100
+
+
+def written(span: str, term: str, names: frozenset[str] = frozenset()) -> str:
+    """The term as it replaces `span`. Casing policy: editors keep English as transcribed, so a
+    span in lower case gets the term in lower case (zero-shock → zero-shot, skilling → scaling);
+    a term keeps its established casing where the casing is the word — acronyms and brand
+    casing with a capital after the first letter (SFT, GPU, ViT, ChatGPT, InfiniBand) — and
+    for names (glossary tags person, org, model, product: Meta, Imagen, Parti); a span with any
+    capital gets the term as the glossary writes it. Chinese terms are unaffected."""
+    if not span.islower() or not re.search(r"[A-Za-z]", term) or HAS_CJK.search(term) or term in names:
+        return term
+    if any(c.isupper() for w in LATIN_WORD.findall(term) for c in w[1:]):
+        return term
+    return term.lower()
 
 
 def _case_fix_ok(span: str, term: str) -> bool:
@@ -573,7 +668,9 @@ def score(
     lm = ctx.lm
     if not cands:
         return cands
-    freq = _word_freqs(ctx, {text[c.start : c.end] for c in cands if c.kind == "zh"})
+    freq = _word_freqs(
+        ctx, {text[c.start : c.end] for c in cands if c.kind == "zh"} | {c.rest for c in cands if c.rest}
+    )
     for c in cands:
         span = text[c.start : c.end]
         key = (c.start, c.end, c.term)
@@ -591,13 +688,26 @@ def score(
             c.odds = min(gain, MAX_GAIN_ZH) - PHONE * c.cost - common - BASE - short + prior
             c.rank = c.odds + max(0.0, gain - MAX_GAIN_ZH)
             c.note = f"pinyin cost {c.cost:.2f}, LM {gain:+.1f}, word freq {c.freq}"
+            if c.rest is not None and (len(c.rest) < 2 or c.rest in c.term or freq.get(c.rest, 0)):
+                # a function word at the edge would change and the rest is right as it is (模态
+                # of 所有的模态, 训练 of 去训练) or a word of its own: no evidence of a mishearing
+                c.odds = c.rank = -math.inf
+                c.note += f", function word at the edge of {c.rest!r}"
         elif c.kind == "latin":
             sim = 1 - c.cost
             words = [w.lower() for w in LATIN_WORD.findall(span) if not w.isdigit()]
-            oov = LATIN_OOV if any(w not in lm.model for w in words) else 0.0
-            c.odds = min(gain, MAX_GAIN_LATIN) + LATIN_SIM * (sim - 0.8) + oov - BASE + prior
+            term_words = {w.lower() for w in LATIN_WORD.findall(c.term)}
+            english = [w for w in words if w not in term_words and _ordinary_english(w)]
+            unknown = any(w not in lm.model and not _ordinary_english(w) for w in words)
+            oov = LATIN_OOV if unknown else 0.0
+            penalty = ENGLISH if english else 0.0
+            c.odds = min(gain, MAX_GAIN_LATIN) + LATIN_SIM * (sim - 0.8) + oov - penalty - BASE + prior
             c.rank = c.odds + max(0.0, gain - MAX_GAIN_LATIN)
-            c.note = f"similarity {sim:.2f}, LM {gain:+.1f}" + (", word unknown to the corpora" if oov else "")
+            c.note = (
+                f"similarity {sim:.2f}, LM {gain:+.1f}"
+                + (", word unknown to the corpora" if oov else "")
+                + (f", ordinary English ({', '.join(english)})" if english else "")
+            )
         elif c.kind == "case":
             c.odds = c.rank = 3.0 + prior
             c.note = "established casing"
@@ -677,6 +787,8 @@ def find(text: str, ctx: Context, is_original=lambda s, e: True) -> list[Candida
                     continue
             score([c], text, ctx, present, gains)
         chosen = _select(applied + rest)
+    for c in chosen:
+        c.after = written(text[c.start : c.end], c.term, index.names)
     return chosen
 
 
@@ -700,7 +812,7 @@ def _select(cands: list[Candidate]) -> list[Candidate]:
 def _apply(text: str, applied: list[Candidate]) -> str:
     out, pos = [], 0
     for c in sorted(applied, key=lambda c: c.start):
-        out += [text[pos : c.start], c.term]
+        out += [text[pos : c.start], c.after or c.term]
         pos = c.end
     return "".join(out) + text[pos:]
 
@@ -717,7 +829,13 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
         conf = 1 / (1 + 10 ** (-c.odds))
         changes.append(
             Change(
-                c.start, c.end, c.term, rule=f"phonetic:{c.kind}", confidence=conf, applied=c.odds >= APPLY, note=c.note
+                c.start,
+                c.end,
+                c.after or c.term,
+                rule=f"phonetic:{c.kind}",
+                confidence=conf,
+                applied=c.odds >= APPLY,
+                note=c.note,
             )
         )
     return changes
