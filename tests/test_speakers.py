@@ -778,3 +778,22 @@ def test_a_rhetorical_question_inside_an_answer_is_no_turn():
     )
     labels = [label for label, _ in paragraphs(run(text, stages=["speakers"]).text)]
     assert labels == ["主持人", "王老师", "主持人", "刘老师"]
+
+
+def test_a_given_name_misheard_as_a_word_still_hands_over_before_you():
+    """`好，名媛您的观点`: 名媛 is a word, but at the head of a clause and before 您 it is 明远 addressed."""
+    text = QUESTION_TO_THE_PANEL.split("那最后一个问题")[0].replace("推理优化，", "推理优化。") + (
+        "好，名媛您的观点，\n对，我同意刚才雨桐说的，算力确实紧张，但是数据的问题更根本。\n谢谢两位，我们今天就到这里。\n"
+    )
+    check_turns(
+        run(text, stages=["speakers"]).text,
+        [
+            ("主持人", "好，我们开始"),
+            ("周明远", "好的，我觉得瓶颈在数据"),
+            ("主持人", "谢谢明远"),
+            ("高雨桐", "我觉得算力更紧张"),
+            ("主持人", "好，名媛您的观点"),
+            ("周明远", "对，我同意刚才雨桐说的"),
+            ("主持人", "谢谢两位"),
+        ],
+    )

@@ -293,8 +293,11 @@ class Roster:
         for m in self.given_re.finditer(clause):
             if any(a < m.end() and m.start() < b for a, b, *_ in hits):
                 continue
-            if m.group("name") in self.bound and not m.group("title"):
-                continue  # 开发 is a word; 开发老师 is 开复老师 misheard
+            addressed = re.fullmatch(r"(?:好|那|对|嗯|然后)*", clause[: m.start()]) and re.match(
+                r"[您你](?!们)", clause[m.end() :]
+            )
+            if m.group("name") in self.bound and not m.group("title") and not addressed:
+                continue  # 开发 is a word; 开发老师 or 好，开放您的观点 is 开复 misheard
             hits.append((m.start(), m.end(), m.group("name"), m.group("title") or ""))
         return sorted(hits)
 
