@@ -664,7 +664,8 @@ def score(
     cands: list[Candidate], text: str, ctx: Context, present: Counter, gains: dict | None = None
 ) -> list[Candidate]:
     """Odds for each candidate. `present`: how often each term (lower-cased) is in the talk;
-    `gains`: LM gains already computed on this same text, by (start, end, term)."""
+    `gains`: LM gains already computed on this same text, by (start, end, term). The LM is
+    asked only where the rest of the evidence leaves a chance of reaching PROPOSE."""
     lm = ctx.lm
     if not cands:
         return cands
@@ -673,26 +674,18 @@ def score(
     )
     for c in cands:
         span = text[c.start : c.end]
-        key = (c.start, c.end, c.term)
-        gain = gains.get(key) if gains is not None else None
-        if gain is None:
-            gain = lm.delta(text, c.start, c.end, c.term)
-            if gains is not None:
-                gains[key] = gain
-        c.gain = gain
         c.freq = freq.get(span, 0)
         prior = PRIOR * min(2.0, math.log2(1 + present[c.term.lower()]))  # said (or fixed) elsewhere in the talk
+        note = ""
         if c.kind == "zh":
             common = COMMON * math.log10(1 + c.freq)
             short = SHORT if len(c.term) == 2 else 0.0
-            c.odds = min(gain, MAX_GAIN_ZH) - PHONE * c.cost - common - BASE - short + prior
-            c.rank = c.odds + max(0.0, gain - MAX_GAIN_ZH)
-            c.note = f"pinyin cost {c.cost:.2f}, LM {gain:+.1f}, word freq {c.freq}"
+            rest, cap = -PHONE * c.cost - common - BASE - short + prior, MAX_GAIN_ZH
             if c.rest is not None and (len(c.rest) < 2 or c.rest in c.term or freq.get(c.rest, 0)):
                 # a function word at the edge would change and the rest is right as it is (模态
                 # of 所有的模态, 训练 of 去训练) or a word of its own: no evidence of a mishearing
-                c.odds = c.rank = -math.inf
-                c.note += f", function word at the edge of {c.rest!r}"
+                rest = -math.inf
+                note = f", function word at the edge of {c.rest!r}"
         elif c.kind == "latin":
             sim = 1 - c.cost
             words = [w.lower() for w in LATIN_WORD.findall(span) if not w.isdigit()]
@@ -701,18 +694,37 @@ def score(
             unknown = any(w not in lm.model and not _ordinary_english(w) for w in words)
             oov = LATIN_OOV if unknown else 0.0
             penalty = ENGLISH if english else 0.0
-            c.odds = min(gain, MAX_GAIN_LATIN) + LATIN_SIM * (sim - 0.8) + oov - penalty - BASE + prior
-            c.rank = c.odds + max(0.0, gain - MAX_GAIN_LATIN)
-            c.note = (
-                f"similarity {sim:.2f}, LM {gain:+.1f}"
-                + (", word unknown to the corpora" if oov else "")
-                + (f", ordinary English ({', '.join(english)})" if english else "")
+            rest, cap = LATIN_SIM * (sim - 0.8) + oov - penalty - BASE + prior, MAX_GAIN_LATIN
+            note = (", word unknown to the corpora" if oov else "") + (
+                f", ordinary English ({', '.join(english)})" if english else ""
             )
         elif c.kind == "case":
             c.odds = c.rank = 3.0 + prior
             c.note = "established casing"
+            continue
         else:
-            c.odds = c.rank = max(gain, 0.0) + 1.0 + prior
+            rest, cap = 1.0 + prior, math.inf
+        if rest + cap + PRIOR * 2 - prior < PROPOSE:  # hopeless whatever the LM says, even in round two
+            c.odds = c.rank = -math.inf
+            c.note = "below the bar without the LM" + note
+            continue
+        key = (c.start, c.end, c.term)
+        gain = gains.get(key) if gains is not None else None
+        if gain is None:
+            gain = lm.delta(text, c.start, c.end, c.term)
+            if gains is not None:
+                gains[key] = gain
+        c.gain = gain
+        if c.kind == "zh":
+            c.odds = min(gain, cap) + rest
+            c.rank = c.odds + max(0.0, gain - cap)
+            c.note = f"pinyin cost {c.cost:.2f}, LM {gain:+.1f}, word freq {c.freq}" + note
+        elif c.kind == "latin":
+            c.odds = min(gain, cap) + rest
+            c.rank = c.odds + max(0.0, gain - cap)
+            c.note = f"similarity {1 - c.cost:.2f}, LM {gain:+.1f}" + note
+        else:
+            c.odds = c.rank = max(gain, 0.0) + rest
             c.note = f"Latin prefix + pinyin spelling, LM {gain:+.1f}"
     return cands
 
