@@ -797,3 +797,36 @@ def test_a_given_name_misheard_as_a_word_still_hands_over_before_you():
             ("主持人", "谢谢两位"),
         ],
     )
+
+
+# A remote panelist, named only in the introduction, comes back on line unasked: the panelist not
+# yet heard, for both halves of the turn the moderator's `可以` splits.
+REMOTE_COMES_BACK = """# 某论坛 - 圆桌讨论
+
+好，我们开始，线上有孟老师，孟老师是做遥操作的，现场有宁老师和邓老师，第一个问题，数据从哪里来，宁老师先来。
+我觉得要靠真实世界的采集，仿真可以补充，我就说这么多。
+好，谢谢宁老师，邓老师有什么看法？
+我同意宁老师，但是视频数据也很重要，这是我的看法。
+好，谢谢邓老师，线上好像有点问题，我们先继续。
+大家能听到我吗？
+可以。
+我刚才网络断了，我补充一点，遥操作的数据成本其实比想象的低。
+好的，谢谢，我们今天就到这里。
+"""
+
+
+def test_a_remote_panelist_coming_back_is_the_one_not_yet_heard():
+    check_turns(
+        run(REMOTE_COMES_BACK, stages=["speakers"]).text,
+        [
+            ("主持人", "好，我们开始"),
+            ("宁老师", "我觉得要靠真实世界的采集"),
+            ("主持人", "好，谢谢宁老师"),
+            ("邓老师", "我同意宁老师"),
+            ("主持人", "好，谢谢邓老师"),
+            ("孟老师", "大家能听到我吗"),
+            ("主持人", "可以"),
+            ("孟老师", "我刚才网络断了"),
+            ("主持人", "我们今天就到这里"),
+        ],
+    )

@@ -687,6 +687,7 @@ class _Segmenter:
         self.anchors: list[int] = []
         self.pending: list[tuple[int, float, str, int]] = []
         self.thanked_by: dict[int, str] = {}  # clause -> the panelist the moderator thanks there
+        self.recalled: set[str] = set()  # placeholders the panel order brings back: someone unnamed
         for i, t in enumerate(self.texts):
             found = _handover(t, self.texts[i + 1] if i + 1 < self.n else "", clauses[i].question, self.names(t))
             if found:
@@ -1337,6 +1338,8 @@ class _Segmenter:
                 asked = label
             conf = min(0.95, 0.35 + 0.15 * c.score)
             turns.append(Turn(c.clause, label, c.rule, round(conf, 2), c.note))
+            if label.startswith(GUEST) and label in history and c.hint != "resume":
+                self.recalled.add(label)  # the order brought an unnamed panelist back
             history.append(label)
         self.order_labels = set(order)
         return self.merge_variants(turns, variants)
@@ -1462,19 +1465,21 @@ class _Segmenter:
 
     def to_panel(self, turns: list[Turn]) -> list[Turn]:
         """Placeholders left after the style match, in a panel the text names (`text_panel`):
-        the panelist heard least lately rather than a label that matches nobody — until the
-        audience speaks."""
+        the panelist heard least lately where the placeholder first speaks, for all its turns,
+        rather than a label that matches nobody — until the audience speaks. A placeholder the
+        panel order brings back (a slot of every round) is someone the text never names: kept."""
         panel = self.text_panel()
         if len(panel) < 2:
             return turns
-        # a placeholder the panel order brings back is someone the text never names: kept
-        seen = Counter(t.label for t in turns)
+        chosen: dict[str, str] = {}
         history: list[str] = []
         for t in turns:
             if t.label.startswith(AUDIENCE):
                 break  # who answers an asker follows no rotation
-            if t.label.startswith(GUEST) and t.label not in panel and seen[t.label] == 1:
-                if label := self.least_heard(panel, history or [self.roster.moderator], t.clause):
+            if t.label.startswith(GUEST) and t.label not in panel and t.label not in self.recalled:
+                if t.label not in chosen:
+                    chosen[t.label] = self.least_heard(panel, history or [self.roster.moderator], t.clause)
+                if label := chosen[t.label]:
                     t.note = f"{t.note} (unnamed: {label} heard least lately, check)"
                     t.confidence = min(t.confidence, 0.4)
                     t.label = label
