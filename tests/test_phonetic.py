@@ -174,6 +174,11 @@ def test_ordinary_english_with_strong_evidence_is_still_fixed():
     ]
 
 
+def test_an_exactly_heard_word_of_the_term_anchors_an_ordinary_one():
+    # knowledge is heard as said, so word is the one misheard; transfer has no such anchor
+    assert applied("大模型其实记住了很多word knowledge", ["World Knowledge"]) == [("word knowledge", "world knowledge")]
+
+
 def test_english_dictionary():
     zipf = phonetic.english_zipf()
     assert len(zipf) > 20_000

@@ -49,7 +49,8 @@ MAX_GAIN_ZH = 7.0  # the LM is trained on written domain prose: it over-rewards 
 MAX_GAIN_LATIN = 5.0
 LATIN_SIM = 10.0  # log10 odds per unit of similarity above 0.8
 LATIN_OOV = 2.0  # a span word neither the corpora nor English use (skilling, SDXR) is likely noise
-ENGLISH = 1.5  # a span word that is ordinary English (transfer, media, imaging) was likely said
+ENGLISH = 2.0  # a span word that is ordinary English (transfer, media, imaging) was likely said
+# (half of it beside an exactly heard content word of the same multi-word term)
 ENGLISH_ZIPF = 3.0  # ordinary: said at least once per million English words (wordfreq)
 MAX_COST = 0.8  # absolute syllable cost
 MAX_NORM_COST = 0.3  # per term syllable
@@ -693,7 +694,10 @@ def score(
             english = [w for w in words if w not in term_words and _ordinary_english(w)]
             unknown = any(w not in lm.model and not _ordinary_english(w) for w in words)
             oov = LATIN_OOV if unknown else 0.0
-            penalty = ENGLISH if english else 0.0
+            # a content word of a multi-word term heard exactly anchors the rest (Scaling Loss,
+            # Word Knowledge): the ordinary word beside it needs less extra evidence
+            anchored = any(w in term_words and w not in FUNCTION_EN for w in words) and len(term_words) > 1
+            penalty = (ENGLISH / 2 if anchored else ENGLISH) if english else 0.0
             rest, cap = LATIN_SIM * (sim - 0.8) + oov - penalty - BASE + prior, MAX_GAIN_LATIN
             note = (", word unknown to the corpora" if oov else "") + (
                 f", ordinary English ({', '.join(english)})" if english else ""
