@@ -22,8 +22,29 @@ Scoring is a log10 odds that the term was said, from independent pieces of evide
          - SHORT for two-syllable terms                              (short terms collide by chance)
          + PRIOR if the term occurs elsewhere in the text            (the talk is about it)
 
+and for Latin spans the similarity above 0.8, LATIN_OOV for a word neither the corpora nor
+English use (skilling, SDXR), ENGLISH against an ordinary English word (wordfreq: media,
+imaging, transfer — half of it beside an exactly heard word of the same multi-word term).
+
+Precision rules (a wrong "correction" costs an editor more than a missed one):
+
+* a function word (的 了 是 在 去 和 就 也 …) that is a word of its own at a window's edge is
+  never rewritten unless the rest of the window is itself misheard and not a word (所有的模态,
+  去训练, 数据你 stay; 多姆太 is fixed: 太 there is the misheard 态, not the adverb);
+* Latin: a frequent English function word is never turned into another word (case by case);
+  a word that begins with the term or derives from it is that word (tokenize, transformers);
+  so is an ordinary English word that begins the term (image ≠ Imagen, open ≠ OpenAI);
+* casing (written()): a lower-case span gets the term in lower case (zero-shock → zero-shot),
+  as editors keep English as transcribed; acronyms and brand casing (SFT, GPU, ViT, ChatGPT)
+  and names (glossary tags person/org/model/product) keep their established form.
+
 A change is applied when odds ≥ APPLY (confidence = 1/(1+10^-odds) ≥ 0.99); between PROPOSE
 and APPLY it is logged with `applied: false` for the review report; below, nothing.
+
+Speed: terms are indexed once by their first and last syllables (grouped by initial/final),
+each heard syllable is looked up once per talk, pinyin is memoised per word, and the LM is
+asked only where the rest of the evidence leaves a chance (~0.5 s of work on a 12,000-character
+talk, plus ~0.6 s loading pypinyin and the LM).
 """
 
 from __future__ import annotations
