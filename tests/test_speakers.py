@@ -830,3 +830,23 @@ def test_a_remote_panelist_coming_back_is_the_one_not_yet_heard():
             ("主持人", "我们今天就到这里"),
         ],
     )
+
+
+def test_a_confirmation_of_a_panelists_question_and_an_open_invitation():
+    """`…是吧？` — `对对是的，我们…`: the moderator agrees and goes on; `各位老师有什么自己的看法`
+    invites the panel, and the one who answers is thanked by name."""
+    text = (
+        "# 圆桌讨论\n\n好，我们开始，第一个问题，王老师您怎么看？我觉得数据最重要，这个大家应该都同意是吧？"
+        "对对是的，我们先有了这个共识，那数据从哪里来，这里也想听听各位老师有什么自己的看法，"
+        "我如果从工业界来说的话，我觉得要靠用户的数据，谢谢。好的，谢谢刘老师，今天就到这里。\n"
+    )
+    check_turns(
+        run(text, stages=["speakers"]).text,
+        [
+            ("主持人", "好，我们开始"),
+            ("王老师", "我觉得数据最重要"),
+            ("主持人", "对对是的"),
+            ("刘老师", "我如果从工业界来说的话"),
+            ("主持人", "好的，谢谢刘老师"),
+        ],
+    )

@@ -175,7 +175,7 @@ ANSWER_START = re.compile(
 )
 PANEL_INVITE = re.compile(
     r"(?:其他|别的|另外|线上|现场|在座)的?(?:几位|各位|两位|三位)?(?:老师|嘉宾)们?(?:有没有|有什么|还有什么|要不要|怎么看)|"
-    r"(?:各位|几位)(?:老师|嘉宾)们?(?:怎么看|有什么看法|有没有(?:什么)?补充)|大家怎么看"
+    r"(?:各位|几位)(?:老师|嘉宾)们?(?:怎么看|有什么(?:[^，]{0,4}的)?(?:看法|观点|想法)|有没有(?:什么)?补充)|大家怎么看"
 )
 # The moderator turns to the panel with a new question, thanks or no thanks (你们认为…, 我想问两位…,
 # 最后一个问题); the answer follows the question.
@@ -183,6 +183,7 @@ PANEL_QUESTION = re.compile(
     r"(?:你们|两位|各位|几位)[^，]{0,6}(?:觉得|认为|怎么看|看法|观点)|"
     r"(?:想|再)(?:问|请问|确认)(?:一下)?(?:跟|向)?(?:两位|各位|几位|你们|大家)|(?:最后|下一个|第[二三四五六七八九])一?个?问题"
 )
+CONFIRMATION = re.compile(r"^(?:对|是的|没错|对的)+$")
 MODERATOR_LEAD = re.compile(r"(?:那|那么|好|好的|接下来|下面)(?!个)")
 FOLLOW_UP = re.compile(r"追(?:加)?问|再问(?:一下|一个)|接着(?:刚才的?|这个)?问")
 # The moderator thanks someone by name: a new moderator turn, and the turn before was theirs.
@@ -915,6 +916,9 @@ class _Segmenter:
                         self.add(j, 2.0, "named", "turn:answer-to-question", t[:16], named[-1])
                     else:
                         self.add(j, 1.8, "panelist", "turn:answer-to-question", t[:16])
+            if CONFIRMATION.match(t) and i > 0 and self.asks(i - 1) and MODERATOR_GOES_ON.match(self.text(i + 1)):
+                # …这个就不用再debate了是吧？ — 对对是的，我们先建立了这个共识: the moderator agrees, goes on
+                self.add(i, 1.6, "moderator", "turn:moderator-confirms", t[:16])
             if PANEL_QUESTION.search(t) and i > 0 and i not in self.handovers:
                 self.panel_question(i)
             if PANEL_INVITE.search(t) and i not in self.handovers:
@@ -1348,6 +1352,7 @@ class _Segmenter:
         """`好，谢谢家辉`: the turn the moderator thanks for was that panelist's. A placeholder
         (嘉宾A) or a guess from the order is renamed, everywhere for a placeholder."""
         mod = self.roster.moderator
+        turns = _merge(turns)  # the thanks may be a moderator turn's second clause
         bounds = [t.clause for t in turns] + [self.n]
         for k in range(1, len(turns)):
             t, prev = turns[k], turns[k - 1]
