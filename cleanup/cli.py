@@ -19,8 +19,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain click help: `cleanup --help` in ~0.15 s instead of ~0.5 s
 )
-glossary_app = typer.Typer(help="Check, inspect, export and extend the domain glossary.", no_args_is_help=True)
+glossary_app = typer.Typer(
+    help="Check, inspect, export and extend the domain glossary.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(glossary_app, name="glossary")
 eval_cli.register(app)
 glossary_commands.register(glossary_app)
