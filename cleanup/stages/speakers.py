@@ -15,7 +15,9 @@ starts, each with a score and a hint about who speaks next:
   (`其他几位老师有没有补充`) and follow-ups (`我想追问一下`);
 - self-introductions (`大家好，我是来自清华大学的王建国`), which name the speaker;
 - a question put to the guests (`不知道你怎么看`, `请两位发表看法`) and the answer's first
-  words; asking for the floor (`我可以说两句吗` — `可以`); remote panelists (`X能听到吗` —
+  words; a new question to the panel with no thanks before it (`你们认为…`, `我想问一下两位`,
+  `最后一个问题`), answered after it ends; the moderator agreeing with a panelist's `是吧？`
+  (`对对是的，我们…`); asking for the floor (`我可以说两句吗` — `可以`); remote panelists (`X能听到吗` —
   `能听到`, `大家能听到我吗` — `可以`);
 - a speaker's closing (`这是我的看法`, `我就说这么多`, `谢谢`) followed by the moderator's
   acknowledgement (`好的明白`, `X老师的观点很有意思`) or question, or by the next panelist's
@@ -30,8 +32,11 @@ labels them from the roster (names as addressed, sound-alike surnames merged, th
 overlay's `speakers:` section) and the panel order, learned from the first round; when the
 panel is known beforehand (overlay, title), an unnamed guest is the one heard least lately. Panelists
 the cues cannot name are matched to named ones by speaking style when the match is clear, and
-flagged. A text without two independent signs of several speakers is a talk: one label. The
-overlay's `overrides:` apply last. Long turns are split into paragraphs at sentence ends.
+flagged; those left, when the text names the panel (two names said twice or more), go to the
+panelist heard least lately (never the one the answer names) — outside the Q&A, where anyone
+may answer an asker, and except a placeholder the panel order brings back. A text without
+two independent signs of several speakers is a talk: one label. The overlay's `overrides:`
+apply last. Long turns are split into paragraphs at sentence ends.
 
 Everything the reader sees — the raw ASR breaks removed, `\n\n**label**：` inserted, a
 turn's trailing comma made a full stop, whitespace tidied — is an edit whose rule, confidence
