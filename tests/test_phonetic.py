@@ -151,6 +151,23 @@ def test_latin_words_that_are_not_mishearings(text, terms):
 
 
 @pytest.mark.parametrize(
+    "text, terms",
+    [
+        # a span that is itself a term keeps its casing; an English word is not recased
+        ("我们用的是Llama 3的开源权重", ["Llama", "LLaMA"]),
+        ("后来又出了R1-Zero这个版本", ["ZeRO"]),
+        # a name the corpora know (and English does not) is not another name
+        ("Google后来收购了Kaggle，Google的人也常在Kaggle上面办比赛", ["Google"]),
+        # the term and more is another word; a hyphenated compound is not cut
+        ("我们用QLoRA在一张卡上就能微调", ["LoRA"]),
+        ("启动的时候加上--served-model-name参数", ["reward model"]),
+    ],
+)
+def test_names_and_compounds_stay(text, terms):
+    assert proposed(text, terms) == []
+
+
+@pytest.mark.parametrize(
     "text, terms, span",
     [
         ("很多时候是media在报道这些事情", ["Meta"], "media"),

@@ -235,6 +235,7 @@ class _Index:
     latin: list[tuple[str, str, str]] = field(default_factory=list)  # term, squashed lower, metaphone key
     exact: object = None  # Aho-Corasick over all terms (ASCII-folded)
     names: frozenset[str] = frozenset()  # terms tagged as names (casing kept, see written())
+    terms: frozenset[str] = frozenset()  # every term as written
     # the terms' edge syllables, grouped: (initial, final, extra cost) → {term length: term ids}
     first_groups: dict = field(default_factory=dict)
     merged_groups: dict = field(default_factory=dict)  # (first's initial, second's final) → ...
@@ -360,6 +361,7 @@ def term_index(glossary) -> _Index:
     if (terms, names) not in _INDEXES:
         _INDEXES[terms, names] = _build_index(terms)
         _INDEXES[terms, names].names = names
+        _INDEXES[terms, names].terms = frozenset(terms)
     return _INDEXES[terms, names]
 
 
@@ -537,13 +539,13 @@ def latin_candidates(text: str, index: _Index, known=None) -> list[Candidate]:
                     if abs(len(tsq) - len(sq)) > max(3, len(tsq) // 3):
                         continue
                     if sq == tsq:
-                        if span != term and _case_fix_ok(span, term):
+                        if span != term and span not in index.terms and _case_fix_ok(span, term):
                             out.append(Candidate(start, end, term, "case", 0.0))
                         continue
                     if not fuzzy_ok:
                         continue
                     char_sim /= 100
-                    if not _latin_shape_ok(span, term):
+                    if not _latin_shape_ok(span, term) or _other_name(span, term, known):
                         continue
                     if key is None:
                         key = _metaphone(span)
@@ -555,11 +557,18 @@ def latin_candidates(text: str, index: _Index, known=None) -> list[Candidate]:
 
 
 def _in_identifier(text: str, start: int, end: int) -> bool:
-    """Code-like context (init_rnn_state, rnn.RNN, a/b): not speech, leave it alone."""
+    """Code-like context (init_rnn_state, rnn.RNN, a/b): not speech, leave it alone; nor cut a
+    hyphenated compound (served-model of served-model-name): it is one word."""
     before = text[start - 1] if start > 0 else " "
     after = text[end] if end < len(text) else " "
+    nxt = text[end + 1] if end + 1 < len(text) else " "
+    prev = text[start - 2] if start > 1 else " "
     return (
-        before in "_./\\#@$" or after in "_/\\(" or (after == "." and end + 1 < len(text) and text[end + 1].isalnum())
+        before in "_./\\#@$"
+        or after in "_/\\("
+        or (after == "." and nxt.isalnum())
+        or (after == "-" and nxt.isascii() and nxt.isalnum())
+        or (before == "-" and prev.isascii() and prev.isalnum())
     )
 
 
@@ -572,6 +581,8 @@ def _latin_shape_ok(span: str, term: str) -> bool:
     English word that begins the term is that word (image ≠ Imagen, open ≠ OpenAI)."""
     if re.findall(r"[0-9]+", span) != re.findall(r"[0-9]+", term):
         return False
+    if squash(term) in squash(span):
+        return False  # the term and more (Transformers, QLoRA): another word
     ws, wt = [w.lower() for w in LATIN_WORD.findall(span)], [w.lower() for w in LATIN_WORD.findall(term)]
     if len(ws) == len(wt):
         for x, y in zip(ws, wt, strict=True):
@@ -588,8 +599,6 @@ def _latin_shape_ok(span: str, term: str) -> bool:
                 return False  # Scaling up is not Scaling Law: each changed word must sound alike
         return True
     a, b = squash(span), squash(term)  # words merged or split: both ends must agree
-    if a.startswith(b):
-        return False  # the term and more (Transformers, tokenizer's)
     return a[:2] == b[:2] and a[-1] == b[-1]
 
 
@@ -655,9 +664,25 @@ def written(span: str, term: str, names: frozenset[str] = frozenset()) -> str:
     return term.lower()
 
 
+def _other_name(span: str, term: str, known) -> bool:
+    """A capitalised word the corpora use and English does not is a name of its own (Kaggle,
+    Ollama): it is not misheard into another term (Google, LLaMA)."""
+    term_words = {w.lower() for w in LATIN_WORD.findall(term)}
+    for w in LATIN_WORD.findall(span):
+        if w.lower() in term_words or len(w) < 4 or not (w[0].isupper() and w[1:].islower()):
+            continue
+        if known is not None and w.lower() in known and not _ordinary_english(w):
+            return True
+    return False
+
+
 def _case_fix_ok(span: str, term: str) -> bool:
-    """Restore established casing (VIT → ViT, Gan → GAN) only where the casing is distinctive."""
+    """Restore established casing (VIT → ViT, Gan → GAN) only where the casing is distinctive;
+    an ordinary English word only to an acronym in capitals (Clip → CLIP, not Zero → ZeRO). A
+    span that is itself a term (Llama beside LLaMA) is not even asked."""
     if " " in term or "-" in term or span.lower() != term.lower() or span.islower():
+        return False
+    if _ordinary_english(span) and not term.isupper():
         return False
     distinctive = term.isupper() or (any(c.isupper() for c in term[1:]) and any(c.islower() for c in term))
     return distinctive and len(term) >= 3
@@ -717,7 +742,9 @@ def score(
             oov = LATIN_OOV if unknown else 0.0
             # a content word of a multi-word term heard exactly anchors the rest (Scaling Loss,
             # Word Knowledge): the ordinary word beside it needs less extra evidence
-            anchored = any(w in term_words and w not in FUNCTION_EN for w in words) and len(term_words) > 1
+            anchored = (
+                sim >= 0.8 and len(term_words) > 1 and any(w in term_words and w not in FUNCTION_EN for w in words)
+            )
             penalty = (ENGLISH / 2 if anchored else ENGLISH) if english else 0.0
             rest, cap = LATIN_SIM * (sim - 0.8) + oov - penalty - BASE + prior, MAX_GAIN_LATIN
             note = (", word unknown to the corpora" if oov else "") + (
