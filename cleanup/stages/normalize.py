@@ -17,7 +17,8 @@ IMAGE_LINE = re.compile(r"^[ \t]*!\[[^\]\n]*\]\([^)\n]*\)[ \t]*(?:\n|$)", re.M)
 FULLWIDTH_ALNUM = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
 DIGIT_STOP_DIGIT = re.compile(r"(?<=\d)。(?=\d)")
 # A space between Chinese and Latin/digits: Chinese publishing style writes them together.
-CJK_LATIN_SPACE = re.compile(rf"(?<=[{CJK}])[ \t]+(?=[A-Za-z0-9])|(?<=[A-Za-z0-9%])[ \t]+(?=[{CJK}])")
+ALNUM = r"A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"  # full-width too: they become half-width
+CJK_LATIN_SPACE = re.compile(rf"(?<=[{CJK}])[ \t]+(?=[{ALNUM}])|(?<=[{ALNUM}%])[ \t]+(?=[{CJK}])")
 MULTI_SPACE = re.compile(r"(?<=[A-Za-z0-9,.])[ \t]{2,}(?=[A-Za-z0-9])")
 # 呃/嗯 are always hesitations in a transcript; 啊 only at the start of a clause (a
 # sentence-final 啊 as in 这是我的经验啊 is a particle and stays).
