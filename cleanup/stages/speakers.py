@@ -4,11 +4,11 @@ Runs last, once punctuate has chosen the sentence marks (which are guesses: no c
 them alone). The text is cut into clauses at marks and line breaks, and cues propose turn
 starts, each with a score and a hint about who speaks next:
 
-- names: X老师/X博士/X总 as addressed, the people a title lists (`Fireside Chat-李开复-张亚勤`,
-  `对话`, `×`) with their given names as address forms (开复, 开复老师) and ASR sound-alikes
-  (开副, 亚青), and bare given names the moderator addresses twice or more (`家辉能听到吗`,
-  `谢谢家辉`, `然后 特特`) that are not dictionary words;
-- thanks by name (`好，谢谢家辉`): the moderator speaks, and the turn before was that panelist's;
+- names: X老师/X博士/X总 as addressed, the people a title lists (`Fireside Chat-李明远-赵雅文`,
+  `对话`, `×`) with their given names as address forms (明远, 明远老师) and ASR sound-alikes
+  (明元, 亚文), and bare given names the moderator addresses twice or more (`思远能听到吗`,
+  `谢谢思远`, `然后 小雨`) that are not dictionary words;
+- thanks by name (`好，谢谢思远`): the moderator speaks, and the turn before was that panelist's;
   a first-person opening right after thanks (`我稍微补一句`) is the next panelist;
 - hand-overs by name (`邓老师有什么看法`, `请X老师`, `X老师您怎么看`, `有请…的X老师`), by
   the announced order (`从X老师开始`, `按照刚才介绍的顺序`, `我们再反过来`), to the whole panel
@@ -212,7 +212,7 @@ SPEAK_REQUEST = re.compile(
     r"^(?:我|我们)(?:可以|能)(?:再)?(?:说|补充|讲|插|补)(?:充)?(?:两句|一句|几句|一下|一点|个)?(?:吗|嘛|么)?$"
 )
 PERMISSION = re.compile(r"^(?:可以|好|请|当然|请讲|没问题|您请|你说)+$")
-# Remote panelists: 家辉能听到吗 — 能听到; 大家能听到我吗 — 可以.
+# Remote panelists: 思远能听到吗 — 能听到; 大家能听到我吗 — 可以.
 HEARING_CHECK = re.compile(
     r"^(?:喂[，, ]?)?(?:大家|主持人|你们|各位)?(?:能|可以)?听(?:到|得到|见|得见)我(?:说话)?(?:吗|嘛|么|了吗)?$"
 )
@@ -273,7 +273,7 @@ class Roster:
     by_name: dict[str, str] = field(default_factory=dict)  # 黄先生 / 郭文 / 谷 -> label
     order: list[str] = field(default_factory=list)  # the overlay's (or the title's) panel
     moderator: str = MODERATOR
-    given: dict[str, str] = field(default_factory=dict)  # 开复 / 亚青 -> label: given names as addressed
+    given: dict[str, str] = field(default_factory=dict)  # 明远 / 亚文 -> label: given names as addressed
     bound: set[str] = field(default_factory=set)  # given-name forms that are also words: only before a title
     given_re: re.Pattern | None = None
 
@@ -292,7 +292,7 @@ class Roster:
         self.given_re = re.compile(rf"(?P<name>{forms})(?P<title>老师|博士|教授|院士|总|先生|女士)?")
 
     def names(self, clause: str) -> list[tuple[int, int, str, str]]:
-        """`_names` plus the given names of the roster (开复老师, 亚勤, 特特), title or not."""
+        """`_names` plus the given names of the roster (明远老师, 雅文, 小雨), title or not."""
         hits = _names(clause)
         if self.given_re is None:
             return hits
@@ -303,7 +303,7 @@ class Roster:
                 r"[您你](?!们)", clause[m.end() :]
             )
             if m.group("name") in self.bound and not m.group("title") and not addressed:
-                continue  # 开发 is a word; 开发老师 or 好，开放您的观点 is 开复 misheard
+                continue  # a dictionary word (开发) names someone only before 老师: a misheard given name
             hits.append((m.start(), m.end(), m.group("name"), m.group("title") or ""))
         return sorted(hits)
 
@@ -397,7 +397,7 @@ def _names(clause: str) -> list[tuple[int, int, str, str]]:
     for m in TITLE_RE.finditer(clause):
         t = m.start()
         s = None
-        for k in (1, 2, 3):  # 李老师, 郭文老师, 王建国老师, 沈春华老师 (not 郭文 + a surname before)
+        for k in (1, 2, 3):  # 李老师, 郭文老师, 王建国老师, 王春华老师 (not 郭文 + a surname before)
             if t - k < 0 or (k == 3 and s == t - 2):
                 break
             ch = masked[t - k]
@@ -456,7 +456,7 @@ def _sound_key(ch: str) -> str:
 
 
 def _syllable(ch: str) -> str:
-    """A given name's syllable, blurred a little more than a surname's: -ng/-n as well (亚青/亚勤)."""
+    """A given name's syllable, blurred a little more than a surname's: -ng/-n as well (亚文/雅文)."""
     return re.sub(r"ng$", "n", _sound_key(ch))
 
 
@@ -479,7 +479,7 @@ TITLE_WORD = re.compile(
 
 
 def _title_people(title: str) -> list[str]:
-    """Full names a title lists as its speakers (`Fireside Chat-李开复-张亚勤`, `对话张三`, `张三×李四`):
+    """Full names a title lists as its speakers (`Fireside Chat-李明远-赵雅文`, `对话张三`, `张三×李四`):
     a piece of 2–3 characters between separators that starts with a surname."""
     out = []
     for piece in TITLE_SPLIT.split(title.lstrip("# ")):
@@ -489,7 +489,7 @@ def _title_people(title: str) -> list[str]:
     return out
 
 
-# A bare given name the moderator addresses (谢谢亚勤, 江辉有什么补充吗, 家辉能听到吗, 然后 特特):
+# A bare given name the moderator addresses (谢谢雅文, 思源有什么补充吗, 思远能听到吗, 然后 小雨):
 # two characters in a clause that thanks, asks or calls someone, seen at least twice.
 GIVEN_TITLE = r"(?:老师|博士|教授|院士|总|先生|女士)?"
 GIVEN_CUES = [
@@ -499,7 +499,7 @@ GIVEN_CUES = [
         rf"(?:呢$|(?:好像|可能|应该)?[你您]|有(?:什么|没有)|(?:能|可以)?听(?:到|得到|见|得见)|要不)"
     ),
     re.compile(rf"(?:看看|听听|请|有请|问问|要不|然后) ?(?P<n>[{CJK}]{{2}}){GIVEN_TITLE}$"),
-    re.compile(rf"^(?P<n>[{CJK}]{{2}})$"),  # 然后 特特: the name alone
+    re.compile(rf"^(?P<n>[{CJK}]{{2}})$"),  # 然后 小雨: the name alone
 ]
 NOT_GIVEN = set(
     "我你您他她它们的了是在有这那就都也和与还要会能把被让给从对向说想看问请大家各位两三几个些么什怎哪吗呢吧啊老师主持人"
@@ -510,8 +510,8 @@ NOT_GIVEN = set(
 def _given_names(texts: list[str], people: list[str], is_word) -> tuple[dict[str, str], set[str]]:
     """Given names as addressed → label, and the forms among them that are also words.
 
-    The title's people are addressed by given name (李开复 → 开复, 开复老师): their ASR
-    variants (开副老师, 亚青) are the addressed names that sound alike. Other bare names need
+    The title's people are addressed by given name (李明远 → 明远, 明远老师): their ASR
+    variants (明元老师, 亚文) are the addressed names that sound alike. Other bare names need
     two addresses of the same sound group, and must not be words (大家, 数据) or contain
     function characters; a form that is a word is kept only for a title name, before a title.
     """
@@ -526,7 +526,7 @@ def _given_names(texts: list[str], people: list[str], is_word) -> tuple[dict[str
         if len(full) == 3:
             given[full[1:]] = full
     text = "\n".join(texts)
-    for k in range(len(text) - 1):  # the title's names as the ASR wrote them anywhere (雅琴, 开发老师)
+    for k in range(len(text) - 1):  # the title's names as the ASR wrote them anywhere (sound-alikes included)
         form = text[k : k + 2]
         if form in given or not re.fullmatch(rf"[{CJK}]{{2}}", form) or set(form) & NOT_GIVEN:
             continue
@@ -590,7 +590,7 @@ def _roster(clauses: list[Clause], overlay: dict, title: str = "", is_word=None)
             roster.by_name[s] = f"{best}{title}"
             for name in given.get(s, ()):
                 roster.by_name[name] = f"{best}{title}"
-    for full in people:  # 李老师 / 李博士 / 张雅琴教授 are the title's 李开复, 张亚勤
+    for full in people:  # 李老师 / 李博士 / 赵亚文教授 are the title's 李明远, 赵雅文
         for key in [k for k in roster.by_name if _sound_key(k[0]) == _sound_key(full[0])] + [full[0], full]:
             roster.by_name[key] = full
     speakers = _speakers_section(overlay)
@@ -651,7 +651,7 @@ def _handover(
         if re.search(r"(?:刚才|刚刚|之前|前面|刚|跟|和|同意|认同|像|比如|包括)$", before):
             continue  # 刚才谷老师说的, 跟李老师很认同: a mention, not a hand-over
         if re.match(r"(?:和|与|跟|、|还有)", after):
-            continue  # 有请开复和亚勤: the panel introduced, not the floor given
+            continue  # 有请明远和雅文: the panel introduced, not the floor given
         if k + 1 < len(hits) and re.fullmatch(r"(?:或者|还是|或)", clause[e : hits[k + 1][0]]):
             # 戴老师或者沈老师有补充吗: the first one named usually answers first
             if found := _handover(clause, nxt, question, hits[k + 1 :]):
@@ -1354,7 +1354,7 @@ class _Segmenter:
         return self.merge_variants(turns, variants)
 
     def thanked(self, turns: list[Turn]) -> list[Turn]:
-        """`好，谢谢家辉`: the turn the moderator thanks for was that panelist's. A placeholder
+        """`好，谢谢思远`: the turn the moderator thanks for was that panelist's. A placeholder
         (嘉宾A) or a guess from the order is renamed, everywhere for a placeholder."""
         mod = self.roster.moderator
         turns = _merge(turns)  # the thanks may be a moderator turn's second clause
@@ -1552,7 +1552,7 @@ def segment(clauses: list[Clause], overlay: dict, title: str = "", is_word=None)
 
 
 def _word_test(ctx: Context):
-    """`is_word(w)`: w is one word of the segmenter's dictionary (开发, 大家; not 开复, 特特)."""
+    """`is_word(w)`: w is one word of the segmenter's dictionary (开发, 大家; not a given name like 明远)."""
     try:
         cut = ctx.segmenter
     except Exception:  # pragma: no cover - rjieba is a dependency
