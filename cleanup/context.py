@@ -42,10 +42,8 @@ class Context:
     @cached_property
     def word_freq(self) -> dict[str, int]:
         """jieba's dictionary frequencies: how common a word is in ordinary Chinese."""
-        import jieba
-
         freq: dict[str, int] = {}
-        with open(Path(jieba.__file__).parent / "dict.txt", encoding="utf-8") as fh:
+        with open(_jieba_dictionary(), encoding="utf-8") as fh:
             for line in fh:
                 word, count, *_ = line.split(" ")
                 freq[word] = int(count)
@@ -58,6 +56,30 @@ class Context:
 
         return lm.default_model()
 
+    def word_frequencies(self, words: set[str]) -> dict[str, int]:
+        """The frequency of each of `words` (0: not a word), without loading the whole map.
+
+        `word_freq` reads all 350,000 entries (~0.8 s); a stage that asks about a few hundred
+        spans finds them in the file with one Aho-Corasick pass (~0.15 s). Answers are cached.
+        """
+        if "word_freq" in vars(self):  # already loaded (or set by a test)
+            return self.word_freq
+        known = self.__dict__.setdefault("_looked_up", {})
+        missing = {w for w in words if w not in known}
+        if missing:
+            import ahocorasick
+
+            automaton = ahocorasick.Automaton()
+            for word in missing:
+                automaton.add_word(f"\n{word} ", word)
+            automaton.make_automaton()
+            with open(_jieba_dictionary(), encoding="utf-8") as fh:
+                data = "\n" + fh.read()
+            known.update(dict.fromkeys(missing, 0))
+            for end, word in automaton.iter(data):
+                known[word] = int(data[end + 1 : data.index(" ", end + 1)])
+        return known
+
 
 def default_glossary_paths(talk: str | None) -> list[Path]:
     paths = sorted(REPO_GLOSSARY_DIR.glob("*.yaml"))
@@ -66,3 +88,9 @@ def default_glossary_paths(talk: str | None) -> list[Path]:
         if overlay.exists():
             paths.append(overlay)
     return paths
+
+
+def _jieba_dictionary() -> Path:
+    import jieba
+
+    return Path(jieba.__file__).parent / "dict.txt"

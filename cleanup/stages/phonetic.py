@@ -716,8 +716,8 @@ def score(
     lm = ctx.lm
     if not cands:
         return cands
-    freq = _word_freqs(
-        ctx, {text[c.start : c.end] for c in cands if c.kind == "zh"} | {c.rest for c in cands if c.rest}
+    freq = ctx.word_frequencies(
+        {text[c.start : c.end] for c in cands if c.kind == "zh"} | {c.rest for c in cands if c.rest}
     )
     for c in cands:
         span = text[c.start : c.end]
@@ -779,33 +779,6 @@ def score(
             c.odds = c.rank = max(gain, 0.0) + rest
             c.note = f"Latin prefix + pinyin spelling, LM {gain:+.1f}"
     return cands
-
-
-_FREQ: dict[str, int] = {}  # jieba dictionary frequencies looked up so far (0: not a word)
-
-
-def _word_freqs(ctx: Context, spans: set[str]) -> dict[str, int]:
-    """jieba's dictionary frequency of each span (0 if not a word). Context.word_freq reads the
-    whole 350,000-word dictionary into a dict (~0.8 s); when no stage has done so yet, the few
-    spans asked about are found in the file with one Aho-Corasick pass (~0.15 s)."""
-    if "word_freq" in vars(ctx):  # functools.cached_property: already loaded (or set by a test)
-        return ctx.word_freq
-    missing = {w for w in spans if w not in _FREQ}
-    if missing:
-        import ahocorasick
-        import jieba
-
-        auto = ahocorasick.Automaton()
-        for w in missing:
-            auto.add_word(f"\n{w} ", w)
-        auto.make_automaton()
-        with open(Path(jieba.__file__).parent / "dict.txt", encoding="utf-8") as fh:
-            data = "\n" + fh.read()
-        for w in missing:
-            _FREQ[w] = 0
-        for end, w in auto.iter(data):
-            _FREQ[w] = int(data[end + 1 : data.index(" ", end + 1)])
-    return _FREQ
 
 
 def _blocked(c: Candidate, text: str, exact: list[tuple[int, int, str]]) -> bool:
