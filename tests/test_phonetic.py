@@ -168,6 +168,42 @@ def test_names_and_compounds_stay(text, terms):
 
 
 @pytest.mark.parametrize(
+    "text, terms",
+    [
+        # a word's onset is heard; a middle initial is part of how the name was said
+        ("不管是skilling还是别的，大家都在讨论", ["Kling"]),
+        ("Geoffrey E. Hinton在那篇文章里也说过", ["Geoffrey Hinton"]),
+        # 即 is a word of its own: 即注意力 is "that is, attention", not 自注意力
+        ("这种机制即注意力机制，是Transformer的核心", ["自注意力"]),
+    ],
+)
+def test_onsets_added_words_and_conjunctions_stay(text, terms):
+    assert [a for _, _, a in proposed(text, terms) if a] == []
+
+
+def test_the_onset_may_be_n_for_l():
+    assert applied("很多人都相信Scaling Nor，觉得它还没到头", ["Scaling Law"]) == [("Scaling Nor", "Scaling Law")]
+
+
+def test_a_rival_term_makes_a_proposal_not_an_edit():
+    """Alone, the span is fixed; with a second term that fits the sound as well (the LM
+    preferring one, the sound the other), it is only proposed for the editor."""
+    text = "我们做巨身智能，就是要让巨身的机器人真的动起来"
+    alone = proposed(text, ["矩阵"])
+    assert alone and all(a for _, _, a in alone)
+    both = proposed(text, ["矩阵", "具身"])
+    assert both and not any(a for _, _, a in both)
+
+
+def test_the_same_mishearing_twice_is_stronger_evidence():
+    once = "这个模型的换解，我觉得是最难解决的问题。"
+    (alone,) = run(once, context_with(["幻觉"]))[1]
+    first, second = run(once + "大模型的换解问题还是很严重。", context_with(["幻觉"]))[1]
+    assert not alone.applied and first.confidence > alone.confidence
+    assert second.applied and "heard so 2 times" in second.note
+
+
+@pytest.mark.parametrize(
     "text, terms, span",
     [
         ("很多时候是media在报道这些事情", ["Meta"], "media"),
@@ -276,13 +312,13 @@ def test_fixture_is_the_sample():
 
 
 def test_discovery_recall_on_the_sample_with_canonical_terms_only():
-    """Measured 2026-11-28: 55% (general packs), 59% (with the talk overlay's terms); floors below.
-    (61% before the ordinary-English rule: Infinite Lung → Infinite Long is a proposal now.)"""
+    """Measured 2026-11-28: 57% (general packs), 61% (with the talk overlay's terms): the target is
+    met with the shipped glossary for this talk, not with the general packs alone."""
     general, _ = recall(canonical_only(None))
     with_overlay, missed = recall(canonical_only(TALK))
     print(f"phonetic recall: general packs {general:.0%}, with talk overlay {with_overlay:.0%}; missed {missed}")
-    assert general >= 0.54
-    assert with_overlay >= 0.58
+    assert general >= 0.56
+    assert with_overlay >= 0.60
 
 
 # --- false positives on edited prose ---------------------------------------------------------

@@ -21,6 +21,7 @@ Scoring is a log10 odds that the term was said, from independent pieces of evide
          - BASE                                                      (the recogniser is usually right)
          - SHORT for two-syllable terms                              (short terms collide by chance)
          + PRIOR if the term occurs elsewhere in the text            (the talk is about it)
+         + RECUR if the same span is heard as the same term again    (a consistent mishearing: 换解 ×2)
 
 and for Latin spans the similarity above 0.8, LATIN_OOV for a word neither the corpora nor
 English use (skilling, SDXR), ENGLISH against an ordinary English word (wordfreq: media,
@@ -34,6 +35,10 @@ Precision rules (a wrong "correction" costs an editor more than a missed one):
 * Latin: a frequent English function word is never turned into another word (case by case);
   a word that begins with the term or derives from it is that word (tokenize, transformers);
   so is an ordinary English word that begins the term (image ≠ Imagen, open ≠ OpenAI);
+* a term is applied only when it is also APPLY more likely than any other term heard in an
+  overlapping span (巨身: 具身 by the sound, 矩阵 by the LM — proposed, not applied);
+* Latin: a word's onset is heard (skilling may be scaling, not Kling; n/l and vowels are
+  alike), and the term with a word added (Geoffrey E. Hinton) is the term as said;
 * casing (written()): a lower-case span gets the term in lower case (zero-shock → zero-shot),
   as editors keep English as transcribed; acronyms and brand casing (SFT, GPU, ViT, ChatGPT)
   and names (glossary tags person/org/model/product) keep their established form.
@@ -66,6 +71,7 @@ COMMON = 1.0  # per log10 of the span's jieba frequency
 BASE = 0.3
 SHORT = 2.2  # two-syllable terms
 PRIOR = 0.5
+RECUR = 0.5  # the same span proposed as the same term twice or more in one talk
 MAX_GAIN_ZH = 7.0  # the LM is trained on written domain prose: it over-rewards any domain word
 MAX_GAIN_LATIN = 5.0
 LATIN_SIM = 10.0  # log10 odds per unit of similarity above 0.8
@@ -83,12 +89,13 @@ CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 HAS_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_RUN = re.compile(r"[A-Za-z0-9]+(?:(?:[ \-]|\. )[A-Za-z0-9]+)*")
 LATIN_WORD = re.compile(r"[A-Za-z0-9]+")
+VOWELS = frozenset("aeiou")
 
 # Grammatical words (particles, prepositions, conjunctions, pronouns, a few adverbs): heard
 # right far more often than they are the edge of a misheard term. Not 太/么/个: they end
 # misheard terms (多姆太, 多么泰) and jieba cuts them off as words of their own.
 FUNCTION_ZH = frozenset(
-    "的地得了着过是在去和与及跟同就也都又还才再把被给对向从让而或且吗呢吧啊呀嘛哦我你他她它们这那不没"
+    "的地得了着过是在去和与及即跟同就也都又还才再把被给对向从让而或且吗呢吧啊呀嘛哦我你他她它们这那不没"
 )
 FUNCTION_EN = frozenset(
     """a an the of to in on at by for with from as into about than and or but so if is are was were be
@@ -379,6 +386,12 @@ class Candidate:
     rank: float = 0.0  # odds with the LM gain uncapped: orders overlapping candidates
     freq: int = 0  # jieba frequency of the span as one word
     rest: str | None = None  # zh: the window without a function word at its edge that would change
+    rival: str = ""  # another term nearly as likely for the same sound: proposed, never applied
+
+    @property
+    def sure(self) -> bool:
+        return self.odds >= APPLY and not self.rival
+
     after: str = ""  # the replacement as written (casing policy: written())
 
 
@@ -572,6 +585,13 @@ def _in_identifier(text: str, start: int, end: int) -> bool:
     )
 
 
+def _same_onset(heard: str, said: str) -> bool:
+    """Recognisers keep a word's first sound: the same letter, any two vowels, or the n/l of
+    Chinese speakers (Scaling Nor, scaling node → Scaling Law)."""
+    a, b = heard[0], said[0]
+    return a == b or (a in VOWELS and b in VOWELS) or {a, b} == {"n", "l"}
+
+
 def _latin_shape_ok(span: str, term: str) -> bool:
     """Digits are never misheard into other digits; inflections, derivations and added or
     dropped words are not mishearings (fine tune ≠ fine-tuning, Scaling-Nor ≠ Scaling,
@@ -590,6 +610,8 @@ def _latin_shape_ok(span: str, term: str) -> bool:
                 continue
             if x in FUNCTION_EN:
                 return False
+            if not _same_onset(x, y):
+                return False  # a word's onset is heard: skilling may be scaling, not Kling
             if x.startswith(y) or (y.startswith(x) and _ordinary_english(x)):
                 return False
             short, long = sorted((x, y), key=len)
@@ -598,8 +620,15 @@ def _latin_shape_ok(span: str, term: str) -> bool:
             if _word_similarity(x, y) < 0.4:
                 return False  # Scaling up is not Scaling Law: each changed word must sound alike
         return True
+    if len(ws) > len(wt) and _subsequence(wt, ws):
+        return False  # the term with a word added (Geoffrey E. Hinton): said as it is
     a, b = squash(span), squash(term)  # words merged or split: both ends must agree
     return a[:2] == b[:2] and a[-1] == b[-1]
+
+
+def _subsequence(short: list[str], long: list[str]) -> bool:
+    rest = iter(long)
+    return all(w in rest for w in short)
 
 
 _INFLECTIONS = (
@@ -708,7 +737,12 @@ def mixed_candidates(text: str, index: _Index) -> list[Candidate]:
 
 # --- scoring and selection --------------------------------------------------------------------
 def score(
-    cands: list[Candidate], text: str, ctx: Context, present: Counter, gains: dict | None = None
+    cands: list[Candidate],
+    text: str,
+    ctx: Context,
+    present: Counter,
+    gains: dict | None = None,
+    repeated: Counter | None = None,
 ) -> list[Candidate]:
     """Odds for each candidate. `present`: how often each term (lower-cased) is in the talk;
     `gains`: LM gains already computed on this same text, by (start, end, term). The LM is
@@ -724,6 +758,9 @@ def score(
         c.freq = freq.get(span, 0)
         prior = PRIOR * min(2.0, math.log2(1 + present[c.term.lower()]))  # said (or fixed) elsewhere in the talk
         note = ""
+        again = repeated[span, c.term] if repeated else 0
+        if again >= 2:
+            prior += RECUR  # the same sound heard as the same non-term again: a consistent mishearing
         if c.kind == "zh":
             common = COMMON * math.log10(1 + c.freq)
             short = SHORT if len(c.term) == 2 else 0.0
@@ -767,6 +804,8 @@ def score(
             if gains is not None:
                 gains[key] = gain
         c.gain = gain
+        if again >= 2:
+            note += f", heard so {again} times"
         if c.kind == "zh":
             c.odds = min(gain, cap) + rest
             c.rank = c.odds + max(0.0, gain - cap)
@@ -796,7 +835,8 @@ def _blocked(c: Candidate, text: str, exact: list[tuple[int, int, str]]) -> bool
 def find(text: str, ctx: Context, is_original=lambda s, e: True) -> list[Candidate]:
     """Scored, non-overlapping candidates (best first), above PROPOSE.
 
-    Two rounds: a candidate next to an applied fix is re-scored with that fix in place (一阶局
+    A span heard as the same term more than once is scored again with RECUR. Then two
+    rounds: a candidate next to an applied fix is re-scored with that fix in place (一阶局
     before 二阶局 → 二阶矩 is judged in a sentence that makes sense), and a term fixed
     confidently anywhere counts as present in the talk.
     """
@@ -808,7 +848,12 @@ def find(text: str, ctx: Context, is_original=lambda s, e: True) -> list[Candida
     gains: dict = {}
     score(cands, text, ctx, Counter(t.lower() for _, _, t in exact), gains)
     chosen = _select(cands)
-    applied = [c for c in chosen if c.odds >= APPLY]
+    repeated = Counter((text[c.start : c.end], c.term) for c in chosen)
+    if max(repeated.values(), default=0) >= 2:
+        score(cands, text, ctx, Counter(t.lower() for _, _, t in exact), gains, repeated)
+        chosen = _select(cands)
+    _mark_rivals(chosen, cands)
+    applied = [c for c in chosen if c.sure]
     if applied:
         fixed = _apply(text, applied)
         present = Counter(t.lower() for _, _, t in exact) + Counter(c.term.lower() for c in applied)
@@ -817,16 +862,35 @@ def find(text: str, ctx: Context, is_original=lambda s, e: True) -> list[Candida
             if any(abs(c.start - a.end) < 12 or abs(a.start - c.end) < 12 for a in applied):
                 old_gain = c.gain
                 shifted = _shift(c, applied)
-                score([shifted], fixed, ctx, present)
+                score([shifted], fixed, ctx, present, repeated=repeated)
                 if shifted.gain > old_gain:
                     c.odds, c.rank, c.gain = shifted.odds, shifted.rank, shifted.gain
                     c.note = shifted.note + " (after neighbouring fix)"
                     continue
-            score([c], text, ctx, present, gains)
+            score([c], text, ctx, present, gains, repeated)
         chosen = _select(applied + rest)
+        _mark_rivals(chosen, cands)
     for c in chosen:
         c.after = written(text[c.start : c.end], c.term, index.names)
     return chosen
+
+
+def _mark_rivals(chosen: list[Candidate], cands: list[Candidate]) -> None:
+    """A term is applied only if it is APPLY more likely than the heard text AND than every
+    other term heard in an overlapping span (巨身: 具身 or 矩阵? the LM knows 矩阵 better, the
+    sound says 具身 — a coin an editor should toss). Terms that contain each other (多模态,
+    多模态大模型) are one reading, not rivals."""
+    for c in chosen:
+        term = c.term.lower()
+        rivals = [
+            r
+            for r in cands
+            if r.start < c.end and c.start < r.end and r.term.lower() not in term and term not in r.term.lower()
+        ]
+        best = max(rivals, key=lambda r: r.odds, default=None)
+        c.rival = ""
+        if best is not None and c.odds >= APPLY and c.odds - best.odds < APPLY:
+            c.rival = f"{best.term} ({best.odds:+.1f})"
 
 
 def _select(cands: list[Candidate]) -> list[Candidate]:
@@ -871,8 +935,8 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
                 c.after or c.term,
                 rule=f"phonetic:{c.kind}",
                 confidence=conf,
-                applied=c.odds >= APPLY,
-                note=c.note,
+                applied=c.sure,
+                note=c.note + (f", rival {c.rival}" if c.rival else ""),
             )
         )
     return changes
