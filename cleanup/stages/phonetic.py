@@ -20,6 +20,7 @@ Scoring is a log10 odds that the term was said, from independent pieces of evide
          - COMMON * log10(1 + jieba frequency of the span as a word) (表现, 同代 are real words)
          - BASE                                                      (the recogniser is usually right)
          - SHORT for two-syllable terms                              (short terms collide by chance)
+         + HOMOPHONE if the span is no word and reads exactly as the term
          + PRIOR if the term occurs elsewhere in the text            (the talk is about it)
          + RECUR if the same span is heard as the same term again    (a consistent mishearing: 换解 ×2)
 
@@ -71,6 +72,7 @@ COMMON = 1.0  # per log10 of the span's jieba frequency
 BASE = 0.3
 SHORT = 2.2  # two-syllable terms
 PRIOR = 0.5
+HOMOPHONE = 1.0  # a span that is no word and reads exactly as the term (巨身 → 具身, 文道图 → 文到图)
 RECUR = 0.5  # the same span proposed as the same term twice or more in one talk
 MAX_GAIN_ZH = 7.0  # the LM is trained on written domain prose: it over-rewards any domain word
 MAX_GAIN_LATIN = 5.0
@@ -764,7 +766,8 @@ def score(
         if c.kind == "zh":
             common = COMMON * math.log10(1 + c.freq)
             short = SHORT if len(c.term) == 2 else 0.0
-            rest, cap = -PHONE * c.cost - common - BASE - short + prior, MAX_GAIN_ZH
+            homophone = HOMOPHONE if c.cost == 0 and not c.freq else 0.0
+            rest, cap = -PHONE * c.cost - common - BASE - short + prior + homophone, MAX_GAIN_ZH
             if c.rest is not None and (len(c.rest) < 2 or c.rest in c.term or freq.get(c.rest, 0)):
                 # a function word at the edge would change and the rest is right as it is (模态
                 # of 所有的模态, 训练 of 去训练) or a word of its own: no evidence of a mishearing
