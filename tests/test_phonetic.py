@@ -99,6 +99,7 @@ def test_finds_unlisted_misrecognitions(text, terms, expected):
         ("针对读论文去做了一些fine tune，针对这个其他一些task做了一些fine tune", ["fine-tuning"]),
         ("我的这个NLL，这个Negative Log Likelihood的Loss，把语言的MLE", ["NLP", "MLP"]),
         ("比如在GP2大小上", ["GPU"]),
+        ("它从GPU1拿到a1，从GPU2拿到a2，再从GPU3拿到a3", ["GPU", "GPT-2", "GPT-3"]),
         ("我们定义的init_rnn_state函数，比较rnn.RNN和rnn.GRU的不同实现", ["RNN", "GRU"]),
     ],
 )

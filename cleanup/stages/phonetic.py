@@ -525,6 +525,13 @@ def _known_acronym(span: str, known) -> bool:
     return len(letters) <= 3 and not re.search(r"[0-9]", span) or (known is not None and span.lower() in known)
 
 
+def _numbered_term(span: str, lower_terms: set[str]) -> bool:
+    """A term with a number after it names one of its kind (GPU2 is the third GPU): it is not
+    another term misheard (GPT-2)."""
+    m = re.fullmatch(r"(.*?[A-Za-z])[ \-]?[0-9]+", span)
+    return bool(m) and m.group(1).lower() in lower_terms
+
+
 def latin_candidates(text: str, index: _Index, known=None) -> list[Candidate]:
     """`known`: a vocabulary (the LM's) that tells real acronyms from misheard ones."""
     from rapidfuzz.fuzz import ratio
@@ -534,6 +541,7 @@ def latin_candidates(text: str, index: _Index, known=None) -> list[Candidate]:
     if not index.latin:
         return out
     squashed = [tsq for _, tsq, _ in index.latin]
+    lower_terms = {t.lower() for t in index.terms}
     for run in LATIN_RUN.finditer(text):
         words = list(LATIN_WORD.finditer(run.group()))
         off = run.start()
@@ -546,7 +554,11 @@ def latin_candidates(text: str, index: _Index, known=None) -> list[Candidate]:
                 sq = squash(span)
                 if len(sq) < 2:
                     continue
-                fuzzy_ok = len(sq) >= 3 and not _known_acronym(span, known)  # two letters (lr, RN) match too much
+                fuzzy_ok = (
+                    len(sq) >= 3
+                    and not _known_acronym(span, known)  # two letters (lr, RN) match too much
+                    and not _numbered_term(span, lower_terms)  # GPU2 is the third GPU, not GPT-2
+                )
                 key = None
                 close = extract(sq, squashed, scorer=ratio, score_cutoff=60 if fuzzy_ok else 100, limit=None)
                 for _, char_sim, t in sorted(close, key=lambda hit: hit[2]):
