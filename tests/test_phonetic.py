@@ -202,6 +202,14 @@ def test_an_exact_homophone_that_is_no_word_is_stronger_evidence():
     assert applied("最后我们用了一个巨身的机器人", ["具身"]) == [("巨身", "具身")]
 
 
+def test_names_the_title_gives_are_terms_of_the_talk():
+    body = "好，我们先请雅雯老师谈一谈，雅雯你觉得大模型下一步会怎么走？最后谢谢明远。"
+    title = "# 2024某某大会 - 对话：Fireside Chat-李明远-赵雅文\n\n"
+    assert phonetic.title_names(title) == ("李明远", "赵雅文", "明远", "雅文")
+    assert applied(title + body, ["大模型"]) == [("雅雯", "雅文"), ("雅雯", "雅文")]
+    assert applied(body, ["大模型"]) == []
+
+
 def test_the_same_mishearing_twice_is_stronger_evidence():
     once = "这个模型的换解，我觉得是最难解决的问题。"
     (alone,) = run(once, context_with(["幻觉"]))[1]

@@ -23,6 +23,7 @@ Scoring is a log10 odds that the term was said, from independent pieces of evide
          + HOMOPHONE if the span is no word and reads exactly as the term
          + PRIOR if the term occurs elsewhere in the text            (the talk is about it)
          + RECUR if the same span is heard as the same term again    (a consistent mishearing: 换解 ×2)
+         + TITLE_NAME for a name the title line gives, also by its given name (the speakers)
 
 and for Latin spans the similarity above 0.8, LATIN_OOV for a word neither the corpora nor
 English use (skilling, SDXR), ENGLISH against an ordinary English word (wordfreq: media,
@@ -73,6 +74,7 @@ BASE = 0.3
 SHORT = 2.2  # two-syllable terms
 PRIOR = 0.5
 HOMOPHONE = 1.0  # a span that is no word and reads exactly as the term (巨身 → 具身, 文道图 → 文到图)
+TITLE_NAME = 1.0  # a name the title gives (a speaker of the talk)
 RECUR = 0.5  # the same span proposed as the same term twice or more in one talk
 MAX_GAIN_ZH = 7.0  # the LM is trained on written domain prose: it over-rewards any domain word
 MAX_GAIN_LATIN = 5.0
@@ -364,14 +366,27 @@ def _build_index(terms: tuple[str, ...]) -> _Index:
 _INDEXES: dict[tuple, _Index] = {}
 
 
-def term_index(glossary) -> _Index:
-    terms = tuple(sorted({e.term for e in glossary.entries}))
-    names = frozenset(e.term for e in glossary.entries if NAME_TAGS.intersection(e.tags or ()))
+def term_index(glossary, people: tuple[str, ...] = ()) -> _Index:
+    """The glossary's terms, plus `people`: names the talk's title gives (see title_names)."""
+    terms = tuple(sorted({e.term for e in glossary.entries} | set(people)))
+    names = frozenset(e.term for e in glossary.entries if NAME_TAGS.intersection(e.tags or ())) | set(people)
     if (terms, names) not in _INDEXES:
         _INDEXES[terms, names] = _build_index(terms)
         _INDEXES[terms, names].names = names
         _INDEXES[terms, names].terms = frozenset(terms)
     return _INDEXES[terms, names]
+
+
+def title_names(text: str) -> tuple[str, ...]:
+    """The people a title line lists (`# …Fireside Chat-李明远-赵雅文`), in full and by given
+    name (明远, 雅文: how they are addressed), whose written form is thus known."""
+    from cleanup.speakers.roster import title_people
+
+    first = text.split("\n", 1)[0]
+    if not first.startswith("#"):
+        return ()
+    full = title_people(first)
+    return tuple(full + [n[1:] for n in full if len(n) == 3])
 
 
 # --- candidates ------------------------------------------------------------------------------
@@ -750,17 +765,36 @@ def mixed_candidates(text: str, index: _Index) -> list[Candidate]:
 
 
 # --- scoring and selection --------------------------------------------------------------------
+@dataclass
+class TalkEvidence:
+    """What the rest of the talk says for a term, whatever the span's sound and context."""
+
+    present: Counter  # how often each term (lower-cased) occurs in the talk, or was fixed confidently
+    repeated: Counter = field(default_factory=Counter)  # (span, term) → how often proposed
+    people: tuple[str, ...] = ()  # names the title gives (title_names)
+
+    def prior(self, span: str, term: str) -> tuple[float, str]:
+        prior = PRIOR * min(2.0, math.log2(1 + self.present[term.lower()]))  # the talk is about it
+        note = ""
+        if self.repeated[span, term] >= 2:  # the same sound heard as the same non-term: a consistent mishearing
+            prior += RECUR
+            note += f", heard so {self.repeated[span, term]} times"
+        if term in self.people:  # the title names the speakers: they are addressed and mentioned
+            prior += TITLE_NAME
+            note += ", named in the title"
+        return prior, note
+
+
 def score(
     cands: list[Candidate],
     text: str,
     ctx: Context,
-    present: Counter,
+    talk: TalkEvidence,
     gains: dict | None = None,
-    repeated: Counter | None = None,
 ) -> list[Candidate]:
-    """Odds for each candidate. `present`: how often each term (lower-cased) is in the talk;
-    `gains`: LM gains already computed on this same text, by (start, end, term). The LM is
-    asked only where the rest of the evidence leaves a chance of reaching PROPOSE."""
+    """Odds for each candidate. `gains`: LM gains already computed on this same text, by
+    (start, end, term). The LM is asked only where the rest of the evidence leaves a chance of
+    reaching PROPOSE."""
     lm = ctx.lm
     if not cands:
         return cands
@@ -770,11 +804,8 @@ def score(
     for c in cands:
         span = text[c.start : c.end]
         c.freq = freq.get(span, 0)
-        prior = PRIOR * min(2.0, math.log2(1 + present[c.term.lower()]))  # said (or fixed) elsewhere in the talk
+        prior, talk_note = talk.prior(span, c.term)
         note = ""
-        again = repeated[span, c.term] if repeated else 0
-        if again >= 2:
-            prior += RECUR  # the same sound heard as the same non-term again: a consistent mishearing
         if c.kind == "zh":
             common = COMMON * math.log10(1 + c.freq)
             short = SHORT if len(c.term) == 2 else 0.0
@@ -819,8 +850,7 @@ def score(
             if gains is not None:
                 gains[key] = gain
         c.gain = gain
-        if again >= 2:
-            note += f", heard so {again} times"
+        note += talk_note
         if c.kind == "zh":
             c.odds = min(gain, cap) + rest
             c.rank = c.odds + max(0.0, gain - cap)
@@ -855,34 +885,36 @@ def find(text: str, ctx: Context, is_original=lambda s, e: True) -> list[Candida
     before 二阶局 → 二阶矩 is judged in a sentence that makes sense), and a term fixed
     confidently anywhere counts as present in the talk.
     """
-    index = term_index(ctx.glossary)
+    people = title_names(text)
+    index = term_index(ctx.glossary, people)
     exact = _exact_spans(text, index)
     cands = chinese_candidates(text, index, ctx.segmenter) + latin_candidates(text, index, ctx.lm.model)
     cands += mixed_candidates(text, index)
     cands = [c for c in cands if is_original(c.start, c.end) and not _blocked(c, text, exact)]
     gains: dict = {}
-    score(cands, text, ctx, Counter(t.lower() for _, _, t in exact), gains)
+    talk = TalkEvidence(Counter(t.lower() for _, _, t in exact), people=people)
+    score(cands, text, ctx, talk, gains)
     chosen = _select(cands)
-    repeated = Counter((text[c.start : c.end], c.term) for c in chosen)
-    if max(repeated.values(), default=0) >= 2:
-        score(cands, text, ctx, Counter(t.lower() for _, _, t in exact), gains, repeated)
+    talk.repeated = Counter((text[c.start : c.end], c.term) for c in chosen)
+    if max(talk.repeated.values(), default=0) >= 2:
+        score(cands, text, ctx, talk, gains)
         chosen = _select(cands)
     _mark_rivals(chosen, cands)
     applied = [c for c in chosen if c.sure]
     if applied:
         fixed = _apply(text, applied)
-        present = Counter(t.lower() for _, _, t in exact) + Counter(c.term.lower() for c in applied)
+        talk.present += Counter(c.term.lower() for c in applied)
         rest = [c for c in cands if not any(c.start < a.end and a.start < c.end for a in applied)]
         for c in rest:
             if any(abs(c.start - a.end) < 12 or abs(a.start - c.end) < 12 for a in applied):
                 old_gain = c.gain
                 shifted = _shift(c, applied)
-                score([shifted], fixed, ctx, present, repeated=repeated)
+                score([shifted], fixed, ctx, talk)
                 if shifted.gain > old_gain:
                     c.odds, c.rank, c.gain = shifted.odds, shifted.rank, shifted.gain
                     c.note = shifted.note + " (after neighbouring fix)"
                     continue
-            score([c], text, ctx, present, gains, repeated)
+            score([c], text, ctx, talk, gains)
         chosen = _select(applied + rest)
         _mark_rivals(chosen, cands)
     for c in chosen:
