@@ -12,9 +12,9 @@ DEVSET_DIR  ?= ../shared/devset
 RAW      := $(wildcard transcripts/raw/*.txt)
 CLEAN    := $(patsubst transcripts/raw/%.txt,transcripts/clean/%.md,$(RAW:.raw.txt=.txt))
 GLOSSARY := $(wildcard glossary/*.yaml glossary/talks/*.yaml)
-CODE     := $(shell find cleanup -name '*.py' -o -name '*.html' -o -name '*.crfsuite' -o -name '*.arpa' -o -name '*.bin' -o -name '*.gz' 2>/dev/null)
+CODE     := $(shell find cleanup -name '*.py' -o -name '*.html' -o -name '*.crfsuite' -o -name '*.arpa' -o -name '*.bin' -o -name '*.gz' -o -name '*.npz' 2>/dev/null)
 
-.PHONY: clean test bench lint eval train-punct train-lm review distclean venv
+.PHONY: clean test bench lint eval train-punct train-punct-nn train-lm review distclean venv
 
 clean: $(CLEAN)
 
@@ -50,6 +50,11 @@ eval: $(STAMP)
 
 train-punct: $(STAMP)
 	CORPORA_DIR=$(CORPORA_DIR) $(BIN)/python scripts/train_punct.py
+
+# the BiLSTM (torch at training time only), then the blend/biases re-tuned on dev
+train-punct-nn: $(STAMP)
+	CORPORA_DIR=$(CORPORA_DIR) $(BIN)/python scripts/train_punct_nn.py
+	CORPORA_DIR=$(CORPORA_DIR) $(BIN)/python scripts/train_punct.py --tune-only
 
 train-lm: $(STAMP)
 	CORPORA_DIR=$(CORPORA_DIR) $(BIN)/python scripts/train_lm.py

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,8 @@ def test_colon_at_line_end_becomes_sentence_end():
 
 def test_loads_from_package_path_fast_and_cached():
     assert pm.DEFAULT_MODEL.parent == MODELS and pm.DEFAULT_MODEL.exists()
-    assert pm.DEFAULT_MODEL.stat().st_size + pm.question_model_path(pm.DEFAULT_MODEL).stat().st_size < 20e6
+    shipped = [pm.DEFAULT_MODEL, pm.question_model_path(pm.DEFAULT_MODEL), pm.neural_model_path(pm.DEFAULT_MODEL)]
+    assert sum(p.stat().st_size for p in shipped if p.exists()) < 20e6
     pm.PunctuationModel._cache.clear()
     t0 = time.perf_counter()
     m = pm.PunctuationModel.load()
@@ -157,9 +159,11 @@ def test_spaces_get_no_mark(model):
 
 
 def test_long_input_is_chunked_consistently(model):
+    """Past the chunk limit the text is tagged in pieces cut at line breaks: the repeats of
+    one paragraph get the same marks (bar the few beside a piece's edge)."""
     para = "我们首先训练一个基础模型然后在指令数据上微调最后用人类反馈强化学习对齐\n"
-    text = para * 120  # > 4000 characters
-    out = model.predict(text)
-    assert len(out) == len(text)
-    first = model.predict(para)
-    assert [m for m, _ in out[: len(para)]] == [m for m, _ in first]
+    n = max(pm.CHUNK, pm.NN_CHUNK) // len(para) + 20
+    out = model.predict(para * n)
+    assert len(out) == n * len(para)
+    per_para = [tuple(m for m, _ in out[k * len(para) : (k + 1) * len(para)]) for k in range(n)]
+    assert Counter(per_para[1:-1]).most_common(1)[0][1] >= 0.9 * (n - 2)
