@@ -25,8 +25,8 @@ minutes on 2 cores: see ``--max-train-chars``; lines with a ``？`` are repeated
 
 The shipped tagger is the BiLSTM (``scripts/train_punct_nn.py``, ``make train-punct-nn``);
 this script's tuning step also sets ``nn_weight``, the BiLSTM's share of the blend with this
-CRF (``--nn-weight``, default 1: the BiLSTM alone; ``tune`` picks it on dev), and
-``--tune-only`` re-tunes after a new BiLSTM.
+CRF (``--nn-weight``: default 0, the CRF alone; 1 the BiLSTM alone; ``tune`` picks it on
+dev), and ``--tune-only`` re-tunes after a new BiLSTM.
 """
 
 from __future__ import annotations
@@ -142,9 +142,10 @@ def tune_bias(collected, labels) -> tuple[dict, float]:
 def tune(out: Path, dev: list[str], no_tune: bool = False, nn_weight: float | None = None) -> None:
     """Pick the neural tagger's weight in the blend (when ``punct_nn.npz`` is there), the
     sentence-classifier weight and the decision biases on dev; store them in the model's
-    JSON side file (keeping what training wrote there). A given ``nn_weight`` is kept: the
-    default 1 ships the neural tagger alone, because the blend with the CRF (a little
-    better on dev) runs at about half the speed, under the 50,000 characters/s target."""
+    JSON side file (keeping what training wrote there). A given ``nn_weight`` is kept: 1
+    is the neural tagger alone (the blend with the CRF, a little better on dev, runs at about
+    half the speed, under the 50,000 characters/s target); the default 0 keeps the CRF,
+    see cleanup/punctmodel.py for why."""
     meta_path = out.with_suffix(".json")
     meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
     for key in ("bias", "qweight", "nn_weight"):
@@ -228,7 +229,7 @@ def main(argv=None) -> int:
     ap.add_argument("--minfreq", type=float, default=3, help="drop attributes seen fewer times")
     ap.add_argument("--no-tune", action="store_true", help="skip dev bias tuning")
     ap.add_argument(
-        "--nn-weight", default="1", help="share of the neural tagger in the blend with the CRF, or 'tune' (on dev)"
+        "--nn-weight", default="0", help="share of the neural tagger in the blend with the CRF, or 'tune' (on dev)"
     )
     ap.add_argument("--no-question-model", action="store_true", help="CRF only for ？ vs 。")
     ap.add_argument("--with-spoken", action="store_true", help="also train on the subtitles")

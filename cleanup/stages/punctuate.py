@@ -15,9 +15,9 @@ decided at every pause, paragraph ends included.
    certain nothing goes there. Between pauses, a mark is inserted only where the model is
    very confident inside a long unpunctuated stretch.
 4. Spoken-question rules: final particles (吗, 呢 with a question word), tag questions (对吧,
-   是吧, 是不是, 对不对 …), a view asked with an A-not-A verb (您觉得…会不会…), hand-overs
-   to a panelist (X老师有什么看法, 您怎么看, 你的看法是什么样) and a final question word end
-   the sentence in `？`; the model's sentence classifier decides the rest.
+   是吧, 是不是, 对不对 …), hand-overs to a panelist (X老师有什么看法, 您怎么看, 你的看法是什么样)
+   and a final question word end the sentence in `？`; the model's sentence classifier decides
+   the rest.
 5. No sentence is left longer than MAX_SENTENCE: an over-long one is cut at its likeliest
    sentence end.
 
@@ -52,13 +52,13 @@ GAP = re.compile(
 SKIP_LINE = re.compile(r"^\s*(?:#|!\[|\*\*[^*\n]{1,24}\*\*\s*[：:])")
 
 # Decision thresholds (log-odds, natural log) over the model's marginals.
-# at a pause: 。 when log(p_end / p_clause) + cues exceeds this. The BiLSTM puts more mass
-# on sentence ends than the CRF did (-1.0 then). On the corpus dev split (held_out_marks)
-# 0.0 scored best (mean F1 of ， end ？ .715; .704 at 0.5, .695 at -1.0, .648 at 1.5), but
-# at 0.0 a clause such as 陈老师提到推理 before 我想追问一下 became a sentence of its own,
-# which cut a moderator's question from the name it was addressed to (tests/test_speakers.py);
-# 0.5 keeps those together.
-END_LOGODDS = 0.5
+# at a pause: 。 when log(p_end / p_clause) + cues exceeds this; the CRF's value, and the
+# BiLSTM's (it puts more mass on sentence ends). For the BiLSTM, 0.0 scored best on the corpus
+# dev split (held_out_marks; mean F1 of ， end ？ .715; .704 at 0.5, .695 at -1.0), but there
+# a clause such as 陈老师提到推理 before 我想追问一下 became a sentence of its own, cutting a
+# moderator's question from the name it was addressed to (tests/test_speakers.py).
+END_LOGODDS = -1.0
+END_LOGODDS_NN = 0.5
 DROP_NONE = 1.01  # at a comma/space pause: no mark only above this P(no mark) (off: see below)
 INSERT = 0.93  # between pauses: insert a mark when P(some mark) is above this ...
 INSERT_GAP = 16  # ... and the stretch without a pause on both sides is at least this long
@@ -114,12 +114,6 @@ HANDOVER = re.compile(
 TAG = re.compile(
     r"(?:吗|么|对吧|是吧|对吗|是吗|好吗|行吗|对不对|是不是|好不好|行不行|能不能|会不会|要不要|有没有|可不可以|是不是这样)$"
 )
-# A view asked for with an A-not-A verb inside the clause (您觉得 X 会不会 Y): a yes/no question
-# even when the verb is not at the end. Rarely a statement in speech; the BiLSTM, trained on
-# prose, leaves such a pause a comma.
-ANOTA = re.compile(
-    r"(?:你|您|你们|大家)(?:觉得|认为)[^，。？]*?(?:会不会|是不是|能不能|有没有|要不要|可不可以|该不该|算不算)"
-)
 QWORD = re.compile(r"(?:什么|怎么|为什么|为啥|哪|谁|多少|如何|怎样|几个|几种|是否)")
 FINAL_QWORD = re.compile(r"(?:为什么|为啥|什么|怎么样|怎么办|哪里|哪儿|哪些|哪个|哪|谁|多少|如何)$")
 NOT_QUESTION = re.compile(
@@ -141,8 +135,6 @@ def question_rule(clause: str, sentence: str) -> tuple[str, float] | None:
         return None
     if TAG.search(c):
         return "question-tag", 0.85
-    if ANOTA.search(c):
-        return "question-anota", 0.8
     if c.endswith("呢") and QWORD.search(sentence[-40:]):
         return "question-particle", 0.85
     if FINAL_QWORD.search(c) and not c.endswith(("的什么", "有什么")):
@@ -297,7 +289,7 @@ def _dist(marks: list[str], m) -> dict[str, float]:
     return dict(zip(marks, m, strict=False))
 
 
-def decide_pause(d: dict[str, float], kind: str, cue: float = 0.0) -> Decision:
+def decide_pause(d: dict[str, float], kind: str, cue: float = 0.0, end_logodds: float = END_LOGODDS) -> Decision:
     """The mark at an ASR pause from the model's distribution there and the cue shift."""
     if not d or len(d) == 1 and kind != "lspace":
         # inside a Latin phrase (no model decision) or the model sure of "no mark"
@@ -313,7 +305,7 @@ def decide_pause(d: dict[str, float], kind: str, cue: float = 0.0) -> Decision:
     if kind in ("comma", "space") and p0 > DROP_NONE:
         return Decision("", "pause-drop", p0)
     z = math.log(pend + 1e-9) - math.log(pclause + 1e-9) + cue
-    if z > END_LOGODDS:
+    if z > end_logodds:
         conf = pend / (pend + pclause + 1e-9)
         return Decision("。", "pause-end", conf)
     conf = pclause / (pend + pclause + 1e-9)
@@ -345,6 +337,7 @@ def _punctuate_run(doc, text, model, stream, offs, gaps) -> list[Change]:
         if gc_was_on:
             gc.enable()
     dist_at: dict[int, tuple] = {e - 1: m for (_s, e, _k), m in zip(toks, margs, strict=False)}
+    end_logodds = END_LOGODDS_NN if model.neural_weight > 0 else END_LOGODDS
     # the mark after each stream index: the gaps first, then confident insertions
     chosen: dict[int, Decision] = {}
     for g in gaps:
@@ -358,15 +351,15 @@ def _punctuate_run(doc, text, model, stream, offs, gaps) -> list[Change]:
         else:
             i = g.idx
             cue = cue_logodds(stream[max(0, i - 7) : i + 1].rstrip("\n"), stream[i + 1 : i + 8].lstrip("\n"))
-            chosen[i] = decide_pause(d, g.kind, cue)
+            chosen[i] = decide_pause(d, g.kind, cue, end_logodds)
     gap_idx = sorted(gap_at)
-    _insertions(stream, marks, toks, margs, gap_idx, chosen)
+    _insertions(stream, marks, toks, margs, gap_idx, chosen, end_logodds)
     _questions(model, stream, marks, dist_at, chosen)
     _cut_long(stream, marks, dist_at, chosen, gap_at)
     return _changes(doc, text, stream, offs, gap_at, chosen)
 
 
-def _insertions(stream, marks, toks, margs, gap_idx, chosen) -> None:
+def _insertions(stream, marks, toks, margs, gap_idx, chosen, end_logodds) -> None:
     """Marks between pauses where the model is very confident, in long stretches only."""
     for (_s, e, _k), m in zip(toks, margs, strict=False):
         i = e - 1
@@ -380,7 +373,7 @@ def _insertions(stream, marks, toks, margs, gap_idx, chosen) -> None:
         if min(before, after) < INSERT_GAP:
             continue
         cue = cue_logodds(stream[max(0, i - 7) : i + 1].rstrip("\n"), stream[i + 1 : i + 8].lstrip("\n"))
-        dec = decide_pause(_dist(marks, m), "comma", cue)
+        dec = decide_pause(_dist(marks, m), "comma", cue, end_logodds)
         if dec.mark:
             chosen[i] = Decision(dec.mark, "model-insert", (1 - m[0]) * dec.confidence)
 
