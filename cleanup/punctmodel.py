@@ -22,14 +22,19 @@ sentence end (。？)     .824 / .694 / .753    .821 / .733 / .774    .841 / .74
 
 Why the BiLSTM is off: in the punctuate stage on real transcripts (``make eval``) it gave
 more sentence ends and better commas, but the moderator/guest turns then moved — one talk's
-speaker attribution fell from 90.5 % to 81.8 % and its ``？`` F1 from 0.58 to 0.53 (with the
-stage's threshold chosen on the corpus dev split), and turn F1 fell by 0.01 on both talks,
-while their sentence-end F1 rose 0.02 / 0.06 and comma F1 0.03 / 0.05.
-The blend is best on the corpora but runs at about 30,000 characters/s on 2 cores (the
-CRF's features and full marginals), under the 50,000 target; the BiLSTM alone runs at about
-60,000. ``？`` stays far below its 0.85 target with either: of the 197 test questions 22
-have no question word at all (headings such as 仍有疑问, rhetorical titles); the CRF finds
-91, writes ``。`` at 42 and no sentence end at 64; the BiLSTM finds 102, 42 and 53.
+speaker attribution fell from 90.5 % to 81.8 % and its ``？`` F1 from 0.58 to 0.53, and turn
+F1 fell by 0.01 on both talks, while their sentence-end F1 rose 0.02 / 0.06 and comma F1
+0.03 / 0.05. That is with the stage's sentence-end threshold at 0.5; at 0.0, best on the
+corpus dev split, speaker attribution held (90.6 %) but a panel in tests/test_speakers.py
+lost its turn order, so the BiLSTM needs the speakers stage to depend less on where a
+moderator's sentence starts before it can ship.
+The blend is best on the corpora but needs the CRF's features and full marginals besides
+the BiLSTM: 40,000–58,000 characters/s on 2 cores (shared machine, noisy), at or under the
+50,000 target; the BiLSTM alone 47,000–69,000 and the CRF alone 61,000–86,000.
+
+``？`` stays far below its 0.85 target with either: of the 197 test questions 22 have no
+question word at all (headings such as 仍有疑问, rhetorical titles); the CRF finds 91,
+writes ``。`` at 42 and no sentence end at 64; the BiLSTM finds 102, 42 and 53.
 
 The CRF (python-crfsuite) runs over *tokens*, not raw characters, and the tokens are the
 BiLSTM's too:

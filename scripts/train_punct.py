@@ -143,9 +143,9 @@ def tune(out: Path, dev: list[str], no_tune: bool = False, nn_weight: float | No
     """Pick the neural tagger's weight in the blend (when ``punct_nn.npz`` is there), the
     sentence-classifier weight and the decision biases on dev; store them in the model's
     JSON side file (keeping what training wrote there). A given ``nn_weight`` is kept: 1
-    is the neural tagger alone (the blend with the CRF, a little better on dev, runs at about
-    half the speed, under the 50,000 characters/s target); the default 0 keeps the CRF,
-    see cleanup/punctmodel.py for why."""
+    is the neural tagger alone (the blend with the CRF, a little better on dev, is slower:
+    at or under the 50,000 characters/s target); the default 0 keeps the CRF, see
+    cleanup/punctmodel.py for why."""
     meta_path = out.with_suffix(".json")
     meta = json.loads(meta_path.read_text("utf-8")) if meta_path.exists() else {}
     for key in ("bias", "qweight", "nn_weight"):
