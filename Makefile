@@ -14,7 +14,7 @@ CLEAN    := $(patsubst transcripts/raw/%.txt,transcripts/clean/%.md,$(RAW:.raw.t
 GLOSSARY := $(wildcard glossary/*.yaml glossary/talks/*.yaml)
 CODE     := $(shell find cleanup -name '*.py' -o -name '*.html' -o -name '*.crfsuite' -o -name '*.arpa' -o -name '*.bin' -o -name '*.gz' -o -name '*.npz' 2>/dev/null)
 
-.PHONY: clean test bench lint eval train-punct train-punct-nn train-lm review distclean venv
+.PHONY: clean test bench lint eval train-punct train-lm review distclean venv
 
 clean: $(CLEAN)
 
@@ -48,12 +48,10 @@ bench: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/python scripts/eval_devset.py --devset $(DEVSET_DIR)
 
+# the shipped punctuation model: the CRF and its sentence classifier, then the BiLSTM (torch
+# at training time only), then the decision biases re-tuned on dev for the BiLSTM
 train-punct: $(STAMP)
 	CORPORA_DIR=$(CORPORA_DIR) $(BIN)/python scripts/train_punct.py
-
-# the BiLSTM (torch at training time only), switched on with biases re-tuned on dev; not the
-# shipped default (cleanup/punctmodel.py says why): `make train-punct` returns to the CRF
-train-punct-nn: $(STAMP)
 	CORPORA_DIR=$(CORPORA_DIR) $(BIN)/python scripts/train_punct_nn.py
 	CORPORA_DIR=$(CORPORA_DIR) $(BIN)/python scripts/train_punct.py --tune-only --nn-weight 1
 

@@ -2,16 +2,17 @@
 
 The model answers one question per character of punctuation-free text: which mark, if any,
 goes right AFTER this character — one of ``""`` (none), ``，``, ``。``, ``？``, ``、``.
-The shipped model is a linear-chain CRF (``punct.crfsuite``, below) with a sentence
-classifier deciding ``？`` vs ``。``. A BiLSTM token tagger (:mod:`cleanup.punctnn`,
-``punct_nn.npz``, 1.4 MB, numpy at run time) is better on the corpora and ships too, but
-is off: ``nn_weight`` in ``punct.json`` is its share of a linear blend of the two
-distributions (0 = the CRF alone; ``make train-punct-nn`` sets 1).
+The shipped model is a BiLSTM token tagger (:mod:`cleanup.punctnn`, ``punct_nn.npz``,
+1.4 MB, numpy at run time) with a sentence classifier deciding ``？`` vs ``。``; the
+linear-chain CRF (``punct.crfsuite``, below) it replaced is the baseline and shares its tokens,
+features for the classifier and training data. ``nn_weight`` in ``punct.json`` is the
+BiLSTM's share of a linear blend of the two distributions (1 = the BiLSTM alone, as shipped;
+0 = the CRF alone). ``make train-punct`` trains all three and re-tunes the biases.
 
 Held-out test split (262,608 characters, 197 ``？``), each with its dev-tuned biases:
 
 ======================  ====================  ====================  ====================
-mark (P / R / F1)       CRF (shipped)         BiLSTM                blend 0.75 BiLSTM
+mark (P / R / F1)       CRF (baseline)        BiLSTM (shipped)      blend 0.75 BiLSTM
 ======================  ====================  ====================  ====================
 ``，``                  .551 / .587 / .568    .604 / .621 / .612    .652 / .579 / .614
 ``。``                  .814 / .691 / .747    .812 / .729 / .768    .832 / .742 / .784
@@ -20,17 +21,15 @@ mark (P / R / F1)       CRF (shipped)         BiLSTM                blend 0.75 B
 sentence end (。？)     .824 / .694 / .753    .821 / .733 / .774    .841 / .746 / .791
 ======================  ====================  ====================  ====================
 
-Why the BiLSTM is off: in the punctuate stage on real transcripts (``make eval``) it gave
-more sentence ends and better commas, but the moderator/guest turns then moved — one talk's
-speaker attribution fell from 90.5 % to 81.8 % and its ``？`` F1 from 0.58 to 0.53, and turn
-F1 fell by 0.01 on both talks, while their sentence-end F1 rose 0.02 / 0.06 and comma F1
-0.03 / 0.05. That is with the stage's sentence-end threshold at 0.5; at 0.0, best on the
-corpus dev split, speaker attribution held (90.6 %) but a panel in tests/test_speakers.py
-lost its turn order, so the BiLSTM needs the speakers stage to depend less on where a
-moderator's sentence starts before it can ship.
+On real transcripts (``make eval``, the stage's sentence-end threshold 0.0 as tuned on the
+corpus dev split) the BiLSTM gave sentence-end F1 .55 / .54 against the CRF's .52 / .46,
+comma F1 .66 / .69 against .65 / .67, ``？`` .71 / .57 against .70 / .58 and turn F1
+.68 / .80 against .69 / .75. It first moved a moderator's turn: with more sentence ends,
+``刚才陈老师提到推理。我想追问一下`` put the addressee in the sentence before the follow-up
+question, which the speakers stage now also reads.
 The blend is best on the corpora but needs the CRF's features and full marginals besides
-the BiLSTM: 40,000–58,000 characters/s on 2 cores (shared machine, noisy), at or under the
-50,000 target; the BiLSTM alone 47,000–69,000 and the CRF alone 61,000–86,000.
+the BiLSTM: about 17,000–58,000 characters/s on 2 cores, under the 50,000 target; the
+BiLSTM alone 47,000–69,000 (``make bench``: 51,000 for the stage on a 749 k-character run).
 
 ``？`` stays far below its 0.85 target with either: of the 197 test questions 22 have no
 question word at all (headings such as 仍有疑问, rhetorical titles); the CRF finds 91,

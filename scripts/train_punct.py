@@ -23,7 +23,7 @@ minutes on 2 cores: see ``--max-train-chars``; lines with a ``？`` are repeated
 ``--q-oversample`` times. The dev split picks the decision biases stored beside the model
 (``punct.json``); the test split is only reported.
 
-The shipped tagger is the BiLSTM (``scripts/train_punct_nn.py``, ``make train-punct-nn``);
+The shipped tagger is the BiLSTM (``scripts/train_punct_nn.py``; ``make train-punct`` runs both);
 this script's tuning step also sets ``nn_weight``, the BiLSTM's share of the blend with this
 CRF (``--nn-weight``: default 0, the CRF alone; 1 the BiLSTM alone; ``tune`` picks it on
 dev), and ``--tune-only`` re-tunes after a new BiLSTM.

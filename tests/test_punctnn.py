@@ -80,9 +80,9 @@ def test_batch_equals_one_at_a_time(tagger):
         assert np.allclose(batched, tagger.token_probs(t, pm.tokenize(t)), atol=1e-5)
 
 
-def test_shipped_blend_is_recorded():
+def test_the_shipped_tagger_is_the_bilstm():
     meta = json.loads(pm.DEFAULT_MODEL.with_suffix(".json").read_text("utf-8"))
-    assert 0.0 <= meta.get("nn_weight", 0.0) <= 1.0
+    assert meta["nn_weight"] == 1.0 and pm.PunctuationModel.load().neural_weight == 1.0
     assert punctnn.NN_MODEL == pm.neural_model_path(pm.DEFAULT_MODEL)
 
 

@@ -396,6 +396,8 @@ class _Segmenter:
         """`刚才陈老师提到…，我想追问一下，您觉得…？`: the moderator asks again; the one named in
         the question (or else the last speaker) answers when it ends."""
         s = self.sentence_start(i, max(0, i - 4))
+        if s == i and i > 0:  # 刚才陈老师提到推理。我想追问一下: the name ends the sentence before
+            s = self.sentence_start(i - 1, max(0, i - 4))
         named = [
             self.roster.label(name, title) for k in range(s, i + 1) for _, _, name, title in self.names(self.texts[k])
         ]

