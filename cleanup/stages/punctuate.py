@@ -445,9 +445,9 @@ def _cut_long(stream, marks, dist_at, chosen, gap_at) -> None:
     for a, b in zip([-1, *ends], [*ends, len(stream) - 1], strict=False):
         cut(a, b)
     # drop the cuts that later cuts made unnecessary (so a second run finds the same ones)
+    ends = _sentence_ends(chosen)
     for i in sorted(previous, key=p_end):
-        ends = _sentence_ends(chosen)
-        k = ends.index(i)
+        k = bisect.bisect_left(ends, i)
         a = ends[k - 1] if k else -1
         b = ends[k + 1] if k + 1 < len(ends) else len(stream) - 1
         was = previous[i]
@@ -458,6 +458,8 @@ def _cut_long(stream, marks, dist_at, chosen, gap_at) -> None:
                 del chosen[i]
             else:
                 chosen[i] = was
+            if chosen.get(i) is None or chosen[i].mark not in ("。", "？", "！"):
+                ends.pop(k)
 
 
 def _changes(doc, text, stream, offs, gap_at, chosen) -> list[Change]:
