@@ -404,12 +404,12 @@ class Candidate:
     freq: int = 0  # jieba frequency of the span as one word
     rest: str | None = None  # zh: the window without a function word at its edge that would change
     rival: str = ""  # another term nearly as likely for the same sound: proposed, never applied
+    after: str = ""  # the replacement as written (casing policy: written())
 
     @property
     def sure(self) -> bool:
+        """Applied, not only proposed."""
         return self.odds >= APPLY and not self.rival
-
-    after: str = ""  # the replacement as written (casing policy: written())
 
 
 def _exact_spans(text: str, index: _Index) -> list[tuple[int, int, str]]:
