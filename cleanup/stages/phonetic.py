@@ -278,14 +278,8 @@ class _Index:
         if got is None:
             ci, cf = self._costs(heard)
             out: dict[int, set[int]] = {}
-            for (i, f, x), by_len in self.first_groups.items():
-                if 0.4 * ci[i] + 0.6 * cf[f] + x <= MAX_SYLLABLE:
-                    for m, ks in by_len.items():
-                        out.setdefault(m, set()).update(ks)
-            for (i, f), by_len in self.merged_groups.items():
-                if ci[i] <= 0.5 and 0.4 * ci[i] + 0.6 * cf[f] <= MERGE_MAX:
-                    for m, ks in by_len.items():
-                        out.setdefault(m, set()).update(ks)
+            _gather(out, self.first_groups, lambda i, f, x: 0.4 * ci[i] + 0.6 * cf[f] + x <= MAX_SYLLABLE)
+            _gather(out, self.merged_groups, lambda i, f: ci[i] <= 0.5 and 0.4 * ci[i] + 0.6 * cf[f] <= MERGE_MAX)
             got = self.first[heard] = {m: frozenset(ks) for m, ks in out.items()}
         return got
 
@@ -307,12 +301,17 @@ class _Index:
         if got is None:
             ci, cf = self._costs(heard)
             out: dict[int, set[int]] = {}
-            for (i, f, x), by_len in self.last_groups.items():
-                if 0.4 * ci[i] + 0.6 * cf[f] + x <= MAX_SYLLABLE:
-                    for m, ks in by_len.items():
-                        out.setdefault(m, set()).update(ks)
+            _gather(out, self.last_groups, lambda i, f, x: 0.4 * ci[i] + 0.6 * cf[f] + x <= MAX_SYLLABLE)
             got = self.last[heard] = {m: frozenset(ks) for m, ks in out.items()}
         return got
+
+
+def _gather(out: dict[int, set[int]], groups: dict, fits) -> None:
+    """Add to `out` (term length → term ids) the terms of every group whose key `fits`."""
+    for key, by_len in groups.items():
+        if fits(*key):
+            for m, ks in by_len.items():
+                out.setdefault(m, set()).update(ks)
 
 
 @lru_cache(maxsize=50_000)
