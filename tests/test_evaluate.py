@@ -16,24 +16,24 @@ from cleanup.eval_cli import app, register
 from cleanup.evaluate import MismatchError, evaluate, normalize, punctuation_scores
 
 RAW = (
-    "# 对谈：通用人工智能\n\n我们请到两位嘉宾，李开复和张雅琴，大模型做对了什么，\n\n我觉得是巨神智能，呃好的，谢谢。\n"
+    "# 对谈：生成模型\n\n我们请到两位嘉宾，王明远和赵雅雯，生成模型下一步做什么，\n\n我觉得是自会规模型，呃好的，谢谢。\n"
 )
 REF = (
-    "# 对谈：通用人工智能\n\n"
-    "主持人：我们请到两位嘉宾：李开复和张亚勤。大模型做对了什么？\n\n"
-    "李开复：我觉得是具身智能。好的，谢谢。\n"
+    "# 对谈：生成模型\n\n"
+    "主持人：我们请到两位嘉宾：王明远和赵雅文。生成模型下一步做什么？\n\n"
+    "王明远：我觉得是自回归模型。好的，谢谢。\n"
 )
 ERRORS = [
-    {"id": 1, "wrong": "雅琴", "right": "亚勤", "left": "李开复和张", "right_ctx": "，大模型", "category": "name",
+    {"id": 1, "wrong": "雅雯", "right": "雅文", "left": "王明远和赵", "right_ctx": "，生成模型", "category": "name",
      "confidence": "certain"},
-    {"id": 2, "wrong": "巨神", "right": "具身", "left": "我觉得是", "right_ctx": "智能，呃", "category": "term-zh",
+    {"id": 2, "wrong": "自会规", "right": "自回归", "left": "我觉得是", "right_ctx": "模型，呃", "category": "term-zh",
      "confidence": "likely"},
 ]  # fmt: skip
 
 
 def ours(reference: str) -> str:
     """The reference as our renderer writes it: bold labels."""
-    return reference.replace("主持人：", "**主持人**：").replace("李开复：", "**李开复**：")
+    return reference.replace("主持人：", "**主持人**：").replace("王明远：", "**王明远**：")
 
 
 def assert_perfect(s: dict) -> None:
@@ -80,14 +80,14 @@ def test_a_change_the_editor_did_not_make_is_a_wrong_edit():
 
 
 def test_a_half_fix_overlaps_and_misses_the_term():
-    s = evaluate(RAW, ours(REF).replace("亚勤", "亚琴"), REF, ERRORS).to_json()
+    s = evaluate(RAW, ours(REF).replace("雅文", "亚琴"), REF, ERRORS).to_json()
     assert s["edits"]["overlapping"] == 1 and s["edits"]["wrong"] == 0
     (miss,) = s["terms"]["misses"]
     assert miss["id"] == 1 and miss["got"] == "亚琴"
 
 
 def test_a_missed_term_counts_by_category_and_confidence():
-    s = evaluate(RAW, ours(REF).replace("具身", "巨神"), REF, ERRORS).to_json()
+    s = evaluate(RAW, ours(REF).replace("自回归", "自会规"), REF, ERRORS).to_json()
     t = s["terms"]
     assert (t["fixed"], t["total"]) == (1, 2)
     assert t["by_category"]["name"]["recall"] == 1 and t["by_category"]["term-zh"]["recall"] == 0
@@ -123,12 +123,12 @@ def test_punctuation_classes():
 
 
 def test_punctuation_follows_the_alignment_past_a_misheard_word():
-    p = punctuation_scores("甲：我觉得是具身智能，好的。", "我觉得是巨神智能，好的。")
+    p = punctuation_scores("甲：我觉得是自回归模型，好的。", "我觉得是自会规模型，好的。")
     assert p["comma"]["f1"] == 1 and p["sentence_end"]["f1"] == 1
 
 
 def test_a_moved_boundary_counts_within_the_tolerance():
-    moved = ours(REF).replace("什么？\n\n**李开复**：我觉得是", "什么？我觉得\n\n**李开复**：是")
+    moved = ours(REF).replace("什么？\n\n**王明远**：我觉得是", "什么？我觉得\n\n**王明远**：是")
     near = evaluate(RAW, moved, REF, tolerance=5).speakers
     far = evaluate(RAW, moved, REF, tolerance=2).speakers
     assert near["boundaries"]["f1"] == 1
@@ -138,10 +138,10 @@ def test_a_moved_boundary_counts_within_the_tolerance():
 
 
 def test_relabelled_speakers_map_onto_the_reference():
-    relabelled = REF.replace("主持人：", "**说话人1**：").replace("李开复：", "**说话人2**：")
+    relabelled = REF.replace("主持人：", "**说话人1**：").replace("王明远：", "**说话人2**：")
     s = evaluate(RAW, relabelled, REF).speakers
-    assert s["attribution"] == 1 and s["label_map"] == {"说话人1": "主持人", "说话人2": "李开复"}
-    one_voice = "**说话人1**：" + REF.split("\n\n", 1)[1].replace("主持人：", "").replace("\n\n李开复：", "")
+    assert s["attribution"] == 1 and s["label_map"] == {"说话人1": "主持人", "说话人2": "王明远"}
+    one_voice = "**说话人1**：" + REF.split("\n\n", 1)[1].replace("主持人：", "").replace("\n\n王明远：", "")
     s = evaluate(RAW, one_voice, REF).speakers
     assert s["boundaries"]["recall"] == 0
     assert 0 < s["attribution"] < 1
