@@ -16,7 +16,8 @@ from cleanup.eval_cli import app, register
 from cleanup.evaluate import MismatchError, evaluate, normalize, punctuation_scores
 
 RAW = (
-    "# 对谈：生成模型\n\n我们请到两位嘉宾，王明远和赵雅雯，生成模型下一步做什么，\n\n我觉得是自会规模型，呃好的，谢谢。\n"
+    "# 对谈：生成模型\n\n我们请到两位嘉宾，王明远和赵雅雯，生成模型下一步做什么，\n\n"
+    "我觉得是自会规模型，呃好的，谢谢。\n"
 )
 REF = (
     "# 对谈：生成模型\n\n"
