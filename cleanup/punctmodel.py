@@ -556,12 +556,19 @@ class PunctuationModel:
         some = full if not isinstance(full, bool) else ()
         with self._lock:  # a crfsuite Tagger is not re-entrant
             if self._nn_weight > 0:
-                margs = self._blend(text, toks, analysis, nn_probs)
-                for i, m in enumerate(margs):
-                    p0 = min(m[0], 1 - 1e-9)  # float32 softmax: "no mark" can round to 1
-                    fast = not every and toks[i][1] - 1 not in some
-                    if fast and p0 > 0.5 and math.log(p0) - math.log1p(-p0) > margin:
-                        margs[i] = (p0,)
+                import numpy as np
+
+                probs = self._blend(text, toks, analysis, nn_probs)
+                # float32 softmax: "no mark" can round to 1
+                p0 = np.minimum(probs[:, 0].astype(np.float64), 1 - 1e-9)
+                with np.errstate(divide="ignore"):
+                    fast = (p0 > 0.5) & (np.log(p0) - np.log1p(-p0) > margin)
+                if every:
+                    fast[:] = False
+                elif some:
+                    fast[[i for i, t in enumerate(toks) if t[1] - 1 in some]] = False
+                rows = zip(p0.tolist(), fast.tolist(), probs.tolist(), strict=True)
+                margs = [(q,) if f else tuple(row) for q, f, row in rows]
             else:
                 tagger = self._tagger
                 tagger.set(_features(text, toks, analysis, self._lean))
@@ -579,11 +586,11 @@ class PunctuationModel:
                 self._sentence_types(toks, analysis, margs)
         return toks, margs
 
-    def _blend(self, text: str, toks, analysis, probs=None) -> list[tuple]:
-        """Full distributions: the neural tagger's, mixed linearly with the CRF's unless
-        the neural weight is 1."""
+    def _blend(self, text: str, toks, analysis, probs=None):
+        """Full distributions (tokens × labels): the neural tagger's, mixed linearly with
+        the CRF's unless the neural weight is 1."""
         if probs is None:
-            probs = self._neural.token_probs(text, toks, analysis[2])
+            probs = self._neural.token_probs(text, toks, analysis)
         w = self._nn_weight
         if w < 1:
             import numpy as np
@@ -592,7 +599,7 @@ class PunctuationModel:
             marginal = self._tagger.marginal
             crf = [[marginal(lab, i) for lab in _LABELS] for i in range(len(toks))]
             probs = w * probs + (1 - w) * np.asarray(crf, dtype=np.float32)
-        return [tuple(row) for row in probs.tolist()]
+        return probs
 
     def _sentence_types(self, toks, analysis, margs) -> None:
         """Re-split each candidate sentence end's P(end) into ？ and 。 with the sentence
