@@ -537,16 +537,15 @@ class PunctuationModel:
 
     # ------------------------------------------------------------------ prediction
 
-    def _marginals(self, text: str, full=True, sentence_types: bool = True, nn_probs=None):
-        """Tokens and, per token, the marginal of each label (1-tuples ``(p_O,)``: the rest
-        not computed, because the fast path already knows "no mark" is the decision).
+    def _marginals(self, text: str, toks, analysis, full=True, sentence_types: bool = True, nn_probs=None):
+        """Per token of ``tokenize(text)`` (``toks``, with its ``_analyse``) the marginal of
+        each label (1-tuples ``(p_O,)``: the rest not computed, because the fast path already
+        knows "no mark" is the decision).
         ``full``: True (every token), False (fast path everywhere) or a set of character
         offsets whose token (ending there) always gets the full distribution.
         ``nn_probs``: the neural tagger's distributions, when the caller batched them."""
-        toks = tokenize(text)
         if not toks:
-            return toks, []
-        analysis = _analyse(text, toks)
+            return []
         labels = self._labels
         bias = [self._bias[lab] for lab in labels]
         # "no mark" (labels[0] == "O") wins whatever the others are when
@@ -584,13 +583,11 @@ class PunctuationModel:
                         margs.append((p0, *[marginal(lab, i) for lab in rest]))
             if sentence_types and self._qtagger is not None and self._qweight > 0:
                 self._sentence_types(toks, analysis, margs)
-        return toks, margs
+        return margs
 
-    def _blend(self, text: str, toks, analysis, probs=None):
-        """Full distributions (tokens × labels): the neural tagger's, mixed linearly with
-        the CRF's unless the neural weight is 1."""
-        if probs is None:
-            probs = self._neural.token_probs(text, toks, analysis)
+    def _blend(self, text: str, toks, analysis, probs):
+        """Full distributions (tokens × labels): the neural tagger's ``probs``, mixed
+        linearly with the CRF's unless the neural weight is 1."""
         w = self._nn_weight
         if w < 1:
             import numpy as np
@@ -642,19 +639,9 @@ class PunctuationModel:
 
     def predict_proba_many(self, texts: list[str]) -> list[list[dict[str, float]]]:
         """:meth:`predict_proba` for many texts, the neural tagger's work batched."""
-        nn = [None] * len(texts)
-        if self._nn_weight > 0:
-            short = [k for k, t in enumerate(texts) if len(t) <= CHUNK]  # longer: chunked
-            inputs = [self._neural.inputs(texts[k], tokenize(texts[k])) for k in short]
-            for k, probs in zip(short, self._neural.batch_probs(inputs), strict=True):
-                nn[k] = probs
         out = []
-        for text, probs in zip(texts, nn, strict=True):
+        for text, (toks, margs) in zip(texts, self._marginals_many(texts, [True] * len(texts)), strict=True):
             dists = [{"": 1.0} for _ in text]
-            if probs is None:
-                toks, margs = self._marginals_chunked(text)
-            else:
-                toks, margs = self._marginals(text, nn_probs=probs)
             for (_s, e, _k), m in zip(toks, margs, strict=False):
                 dists[e - 1] = {MARK_OF_LABEL[lab]: p for lab, p in zip(self._labels, m, strict=False)}
             out.append(dists)
@@ -663,7 +650,7 @@ class PunctuationModel:
     def predict(self, text: str) -> list[tuple[str, float]]:
         """Per character: ``(mark, probability)`` for the mark to insert after it."""
         out: list[tuple[str, float]] = [("", 1.0)] * len(text)
-        toks, margs = self._marginals_chunked(text, full=False)
+        [(toks, margs)] = self._marginals_many([text], [False])
         labels = self._labels
         bias = [self._bias[lab] for lab in labels]
         for (_s, e, _k), m in zip(toks, margs, strict=False):
@@ -674,15 +661,19 @@ class PunctuationModel:
             out[e - 1] = (MARK_OF_LABEL[labels[best]], m[best])
         return out
 
-    def token_marginals(self, text: str, full_at=frozenset(), sentence_types: bool = False):
-        """``(tokens, marks, marginals)``: per token ``(start, end, kind)`` and its mark
-        marginals in ``marks`` order — the full tuple for tokens ending at a character
-        offset in ``full_at`` (or where a mark is plausible), else ``(p_O,)`` alone. The
-        cheap interface for callers that need the full distribution only at some places.
-        The sentence classifier is not applied (``sentence_types=False``): call
+    def token_marginals_many(self, texts: list[str], full_at: list[set[int]], sentence_types: bool = False):
+        """Per text ``(tokens, marks, marginals)``: per token ``(start, end, kind)`` and its
+        mark marginals in ``marks`` order — the full tuple for tokens ending at a character
+        offset in the text's ``full_at`` set (or where a mark is plausible), else ``(p_O,)``
+        alone. The cheap interface for callers that need the full distribution only at some
+        places. The sentence classifier is not applied (``sentence_types=False``): call
         :meth:`question_share` for the sentence ends that are finally chosen."""
-        toks, margs = self._marginals_chunked(text, full=full_at, sentence_types=sentence_types)
-        return toks, [MARK_OF_LABEL[lab] for lab in self._labels], margs
+        marks = [MARK_OF_LABEL[lab] for lab in self._labels]
+        return [(toks, marks, margs) for toks, margs in self._marginals_many(texts, full_at, sentence_types)]
+
+    def token_marginals(self, text: str, full_at=frozenset(), sentence_types: bool = False):
+        """:meth:`token_marginals_many` of one text."""
+        return self.token_marginals_many([text], [full_at], sentence_types)[0]
 
     def question_share(self, sentence: str, p_question: float, p_period: float) -> float:
         """P(？ | a sentence end) for a whole sentence (punctuation-free), blending the
@@ -698,27 +689,46 @@ class PunctuationModel:
         z = w * math.log(pq / (1 - pq)) + (1 - w) * math.log(crf / (1 - crf))
         return 1 / (1 + math.exp(-z))
 
-    def _marginals_chunked(self, text: str, full=True, sentence_types: bool = True):
-        """Tag very long texts in pieces split at line breaks (bounded memory, same result
-        for ordinary paragraphs)."""
+    def _marginals_many(self, texts: list[str], fulls: list, sentence_types: bool = True):
+        """``(tokens, marginals)`` of each text (see :meth:`_marginals` for ``fulls``). Very
+        long texts are tagged in pieces cut at line breaks (bounded memory, the same result
+        for ordinary paragraphs); the neural tagger runs the windows of all pieces of all
+        texts together, as wider batches cost less per token."""
         limit = NN_CHUNK if self._nn_weight >= 1 else CHUNK
-        if len(text) <= limit:
-            return self._marginals(text, full, sentence_types)
-        toks_all, margs_all = [], []
-        start = 0
-        while start < len(text):
-            end = min(len(text), start + limit)
-            if end < len(text):
-                cut = text.rfind("\n", start + limit // 2, end)
-                if cut == -1:
-                    cut = text.rfind(" ", start + limit // 2, end)
-                end = cut + 1 if cut != -1 else end
-            part = full if isinstance(full, bool) else {p - start for p in full if start <= p < end}
-            toks, margs = self._marginals(text[start:end], part, sentence_types)
-            toks_all.extend((s + start, e + start, k) for s, e, k in toks)
-            margs_all.extend(margs)
-            start = end
-        return toks_all, margs_all
+        pieces = []  # (text index, offset, piece, its full)
+        for k, (text, full) in enumerate(zip(texts, fulls, strict=True)):
+            for start, end in _pieces(text, limit):
+                part = full if isinstance(full, bool) else {p - start for p in full if start <= p < end}
+                pieces.append((k, start, text[start:end], part))
+        prepared = [(toks := tokenize(piece), _analyse(piece, toks)) for _k, _st, piece, _f in pieces]
+        nn = [None] * len(pieces)
+        if self._nn_weight > 0:
+            inputs = [
+                self._neural.inputs(p[2], toks, analysis) for p, (toks, analysis) in zip(pieces, prepared, strict=True)
+            ]
+            nn = self._neural.batch_probs(inputs)
+        out = [([], []) for _ in texts]
+        for (k, start, piece, part), (toks, analysis), probs in zip(pieces, prepared, nn, strict=True):
+            toks_all, margs_all = out[k]
+            margs_all.extend(self._marginals(piece, toks, analysis, part, sentence_types, probs))
+            toks_all.extend((s + start, e + start, kind) for s, e, kind in toks)
+        return out
+
+
+def _pieces(text: str, limit: int) -> list[tuple[int, int]]:
+    """``[start, end)`` pieces of at most ``limit`` characters, cut after a line break (or
+    else a space) in the second half of the piece."""
+    out, start = [], 0
+    while start < len(text):
+        end = min(len(text), start + limit)
+        if end < len(text):
+            cut = text.rfind("\n", start + limit // 2, end)
+            if cut == -1:
+                cut = text.rfind(" ", start + limit // 2, end)
+            end = cut + 1 if cut != -1 else end
+        out.append((start, end))
+        start = end
+    return out
 
 
 # --------------------------------------------------------------------------- evaluation

@@ -317,23 +317,25 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
 
     model = PunctuationModel.load()
     text = doc.text
-    changes: list[Change] = []
-    for stream, offs, gaps in build_runs(text):
-        changes.extend(_punctuate_run(doc, text, model, stream, offs, gaps))
-    return changes
-
-
-def _punctuate_run(doc, text, model, stream, offs, gaps) -> list[Change]:
-    gap_at = {g.idx: g for g in gaps}
+    runs = build_runs(text)
     # the feature strings are many small short-lived objects: the cyclic GC would scan them
     # again and again (a third of the time) although they form no cycles
     gc_was_on = gc.isenabled()
     gc.disable()
     try:
-        toks, marks, margs = model.token_marginals(stream, full_at=set(gap_at))
+        tagged = model.token_marginals_many([run[0] for run in runs], [{g.idx for g in run[2]} for run in runs])
     finally:
         if gc_was_on:
             gc.enable()
+    changes: list[Change] = []
+    for (stream, offs, gaps), (toks, marks, margs) in zip(runs, tagged, strict=True):
+        changes.extend(_punctuate_run(doc, text, model, stream, offs, gaps, toks, marks, margs))
+    return changes
+
+
+def _punctuate_run(doc, text, model, stream, offs, gaps, toks, marks, margs) -> list[Change]:
+    """The Changes of one run given the model's marginals for its tokens."""
+    gap_at = {g.idx: g for g in gaps}
     dist_at: dict[int, tuple] = {e - 1: m for (_s, e, _k), m in zip(toks, margs, strict=False)}
     end_logodds = END_LOGODDS_NN if model.neural_weight > 0 else END_LOGODDS
     # the mark after each stream index: the gaps first, then confident insertions
