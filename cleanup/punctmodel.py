@@ -91,6 +91,8 @@ the stronger wins: ``？`` > ``。`` > ``，`` > ``、``.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gc
 import json
 import math
 import re
@@ -111,6 +113,7 @@ DEFAULT_MODEL = MODELS_DIR / "punct.crfsuite"
 FORMULA = "[公式]"
 CHUNK = 4000  # characters: longer texts are tagged in pieces (the CRF's features are big)
 NN_CHUNK = 50_000  # ... of this size when the neural tagger alone runs (more windows batched)
+NN_BATCH_TOKENS = 80_000  # texts' tokens whose windows the neural tagger runs together
 
 # --------------------------------------------------------------------------- characters
 
@@ -650,7 +653,7 @@ class PunctuationModel:
     def predict(self, text: str) -> list[tuple[str, float]]:
         """Per character: ``(mark, probability)`` for the mark to insert after it."""
         out: list[tuple[str, float]] = [("", 1.0)] * len(text)
-        [(toks, margs)] = self._marginals_many([text], [False])
+        [(toks, margs)] = list(self._marginals_many([text], [False]))
         labels = self._labels
         bias = [self._bias[lab] for lab in labels]
         for (_s, e, _k), m in zip(toks, margs, strict=False):
@@ -662,18 +665,19 @@ class PunctuationModel:
         return out
 
     def token_marginals_many(self, texts: list[str], full_at: list[set[int]], sentence_types: bool = False):
-        """Per text ``(tokens, marks, marginals)``: per token ``(start, end, kind)`` and its
+        """Yield per text ``(tokens, marks, marginals)``: per token ``(start, end, kind)`` and its
         mark marginals in ``marks`` order — the full tuple for tokens ending at a character
         offset in the text's ``full_at`` set (or where a mark is plausible), else ``(p_O,)``
         alone. The cheap interface for callers that need the full distribution only at some
         places. The sentence classifier is not applied (``sentence_types=False``): call
         :meth:`question_share` for the sentence ends that are finally chosen."""
         marks = [MARK_OF_LABEL[lab] for lab in self._labels]
-        return [(toks, marks, margs) for toks, margs in self._marginals_many(texts, full_at, sentence_types)]
+        for toks, margs in self._marginals_many(texts, full_at, sentence_types):
+            yield toks, marks, margs
 
     def token_marginals(self, text: str, full_at=frozenset(), sentence_types: bool = False):
         """:meth:`token_marginals_many` of one text."""
-        return self.token_marginals_many([text], [full_at], sentence_types)[0]
+        return next(self.token_marginals_many([text], [full_at], sentence_types))
 
     def question_share(self, sentence: str, p_question: float, p_period: float) -> float:
         """P(？ | a sentence end) for a whole sentence (punctuation-free), blending the
@@ -690,29 +694,54 @@ class PunctuationModel:
         return 1 / (1 + math.exp(-z))
 
     def _marginals_many(self, texts: list[str], fulls: list, sentence_types: bool = True):
-        """``(tokens, marginals)`` of each text (see :meth:`_marginals` for ``fulls``). Very
-        long texts are tagged in pieces cut at line breaks (bounded memory, the same result
-        for ordinary paragraphs); the neural tagger runs the windows of all pieces of all
-        texts together, as wider batches cost less per token."""
+        """Yield ``(tokens, marginals)`` of each text in turn (see :meth:`_marginals` for
+        ``fulls``). Very long texts are tagged in pieces cut at line breaks (bounded
+        memory, the same result for ordinary paragraphs). The neural tagger runs the
+        windows of several texts together (wider batches cost less per token): texts are
+        prepared until they hold NN_BATCH_TOKENS tokens."""
         limit = NN_CHUNK if self._nn_weight >= 1 else CHUNK
-        pieces = []  # (text index, offset, piece, its full)
-        for k, (text, full) in enumerate(zip(texts, fulls, strict=True)):
+        pending, size = [], 0  # per prepared text its pieces: (offset, piece, its full, tokens, analysis)
+        for text, full in zip(texts, fulls, strict=True):
+            pieces = []
             for start, end in _pieces(text, limit):
+                piece = text[start:end]
                 part = full if isinstance(full, bool) else {p - start for p in full if start <= p < end}
-                pieces.append((k, start, text[start:end], part))
-        prepared = [(toks := tokenize(piece), _analyse(piece, toks)) for _k, _st, piece, _f in pieces]
-        nn = [None] * len(pieces)
+                with gc_paused():
+                    toks = tokenize(piece)
+                    pieces.append((start, piece, part, toks, _analyse(piece, toks)))
+                size += len(toks)
+            pending.append(pieces)
+            if size >= NN_BATCH_TOKENS:
+                yield from self._tag_prepared(pending, sentence_types)
+                pending, size = [], 0
+        yield from self._tag_prepared(pending, sentence_types)
+
+    def _tag_prepared(self, texts_pieces: list[list[tuple]], sentence_types: bool):
+        flat = [p for pieces in texts_pieces for p in pieces]
+        nn = [None] * len(flat)
         if self._nn_weight > 0:
-            inputs = [
-                self._neural.inputs(p[2], toks, analysis) for p, (toks, analysis) in zip(pieces, prepared, strict=True)
-            ]
-            nn = self._neural.batch_probs(inputs)
-        out = [([], []) for _ in texts]
-        for (k, start, piece, part), (toks, analysis), probs in zip(pieces, prepared, nn, strict=True):
-            toks_all, margs_all = out[k]
-            margs_all.extend(self._marginals(piece, toks, analysis, part, sentence_types, probs))
-            toks_all.extend((s + start, e + start, kind) for s, e, kind in toks)
-        return out
+            nn = self._neural.batch_probs([self._neural.inputs(p[1], p[3], p[4]) for p in flat])
+        nn = iter(nn)
+        for pieces in texts_pieces:
+            toks_all, margs_all = [], []
+            for start, piece, part, toks, analysis in pieces:
+                with gc_paused():
+                    margs_all.extend(self._marginals(piece, toks, analysis, part, sentence_types, next(nn)))
+                    toks_all.extend((s + start, e + start, kind) for s, e, kind in toks)
+            yield toks_all, margs_all
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Tokens, analyses, features and marginals are many small short-lived objects that form
+    no cycles: the cyclic GC would scan them again and again (a third of the time)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _pieces(text: str, limit: int) -> list[tuple[int, int]]:

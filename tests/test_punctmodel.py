@@ -167,3 +167,20 @@ def test_long_input_is_chunked_consistently(model):
     assert len(out) == n * len(para)
     per_para = [tuple(m for m, _ in out[k * len(para) : (k + 1) * len(para)]) for k in range(n)]
     assert Counter(per_para[1:-1]).most_common(1)[0][1] >= 0.9 * (n - 2)
+
+
+def test_many_texts_tagged_together_equal_each_alone(model, monkeypatch, sample_text):
+    """The neural tagger runs the windows of several texts (and of every piece of a text
+    too long for one) in one batch: each text's marginals are the ones it gets alone."""
+    monkeypatch.setattr(pm, "NN_CHUNK", 500)  # pieces, without a 50,000-character input
+    monkeypatch.setattr(pm, "NN_BATCH_TOKENS", 1500)  # and several batches
+    lines = [line for line in sample_text.splitlines()[1:] if line.strip()]
+    texts = ["\n".join(lines[k : k + 8]) for k in range(0, 32, 8)]
+    assert max(map(len, texts)) > pm.NN_CHUNK
+    full_at = [{len(t) // 2} for t in texts]
+    together = list(model.token_marginals_many(texts, full_at))
+    assert len(together) == len(texts)
+    for text, full, (toks, marks, margs) in zip(texts, full_at, together, strict=True):
+        alone_toks, _marks, alone = model.token_marginals(text, full)
+        assert toks == alone_toks and [len(m) for m in margs] == [len(m) for m in alone]
+        assert all(abs(a - b) < 1e-5 for m, n in zip(margs, alone, strict=True) for a, b in zip(m, n, strict=True))

@@ -32,7 +32,6 @@ and the marks this stage writes are read back as the same kinds.
 from __future__ import annotations
 
 import bisect
-import gc
 import math
 import re
 from dataclasses import dataclass
@@ -313,23 +312,16 @@ def decide_pause(d: dict[str, float], kind: str, cue: float = 0.0, end_logodds: 
 
 
 def propose(doc: Document, ctx: Context) -> list[Change]:
-    from cleanup.punctmodel import PunctuationModel
+    from cleanup.punctmodel import PunctuationModel, gc_paused
 
     model = PunctuationModel.load()
     text = doc.text
     runs = build_runs(text)
-    # the feature strings are many small short-lived objects: the cyclic GC would scan them
-    # again and again (a third of the time) although they form no cycles
-    gc_was_on = gc.isenabled()
-    gc.disable()
-    try:
-        tagged = model.token_marginals_many([run[0] for run in runs], [{g.idx for g in run[2]} for run in runs])
-    finally:
-        if gc_was_on:
-            gc.enable()
+    tagged = model.token_marginals_many([run[0] for run in runs], [{g.idx for g in run[2]} for run in runs])
     changes: list[Change] = []
-    for (stream, offs, gaps), (toks, marks, margs) in zip(runs, tagged, strict=True):
-        changes.extend(_punctuate_run(doc, text, model, stream, offs, gaps, toks, marks, margs))
+    with gc_paused():
+        for (stream, offs, gaps), (toks, marks, margs) in zip(runs, tagged, strict=True):
+            changes.extend(_punctuate_run(doc, text, model, stream, offs, gaps, toks, marks, margs))
     return changes
 
 
@@ -427,20 +419,24 @@ def _cut_long(stream, marks, dist_at, chosen, gap_at) -> None:
         return d.get("。", 0.0) + d.get("？", 0.0)
 
     def cut(a: int, b: int) -> None:
-        if length(a, b) <= MAX_SENTENCE:
-            return
-        inner = range(a + MIN_PART, b - MIN_PART + 1)
-        best = max((i for i in inner if i in gap_at), key=p_end, default=None)
-        if best is None:
-            best = max((i for i in inner if i in dist_at), key=p_end, default=None)
-        if best is None:
-            return
-        previous[best] = chosen.get(best)
-        if previous[best] is None or not previous[best].mark:
-            bisect.insort(marked, best)
-        chosen[best] = Decision("。", "long-sentence", round(min(0.9, 0.5 + p_end(best)), 3))
-        cut(a, best)
-        cut(best, b)
+        # depth first, the left part first; a loop, as a recursive closure would be a
+        # reference cycle keeping the run's data alive until the cyclic GC runs
+        todo = [(a, b)]
+        while todo:
+            a, b = todo.pop()
+            if length(a, b) <= MAX_SENTENCE:
+                continue
+            inner = range(a + MIN_PART, b - MIN_PART + 1)
+            best = max((i for i in inner if i in gap_at), key=p_end, default=None)
+            if best is None:
+                best = max((i for i in inner if i in dist_at), key=p_end, default=None)
+            if best is None:
+                continue
+            previous[best] = chosen.get(best)
+            if previous[best] is None or not previous[best].mark:
+                bisect.insort(marked, best)
+            chosen[best] = Decision("。", "long-sentence", round(min(0.9, 0.5 + p_end(best)), 3))
+            todo += [(best, b), (a, best)]
 
     previous: dict[int, Decision | None] = {}
     ends = _sentence_ends(chosen)
