@@ -181,6 +181,7 @@ def test_many_texts_tagged_together_equal_each_alone(model, monkeypatch, sample_
     together = list(model.token_marginals_many(texts, full_at))
     assert len(together) == len(texts)
     for text, full, (toks, marks, margs) in zip(texts, full_at, together, strict=True):
-        alone_toks, _marks, alone = model.token_marginals(text, full)
+        alone_toks, alone_marks, alone = model.token_marginals(text, full)
+        assert marks == alone_marks == list(pm.MARKS)
         assert toks == alone_toks and [len(m) for m in margs] == [len(m) for m in alone]
         assert all(abs(a - b) < 1e-5 for m, n in zip(margs, alone, strict=True) for a, b in zip(m, n, strict=True))
