@@ -121,13 +121,18 @@ def punct_held_out() -> None:
         fail(f"corpora not found: {root} (set CORPORA_DIR)")
     lines = pm.held_out_lines(root, "test")
     typer.echo(f"held-out test split: {len(lines)} lines, {sum(map(len, lines)):,} characters ({root})")
-    model = pm.evaluate(pm.PunctuationModel.load(), lines)
+    model, ceiling = pm.evaluate_with_type_ceiling(pm.PunctuationModel.load(), lines)
     stage = pm.score_marks(held_out_marks(lines))
     pm.print_table("model alone (punctuation-free text)", model)
     pm.print_table("punctuate stage (a pause comma at every gold mark, as the ASR gives)", stage)
     for name, res in (("model", model), ("stage", stage)):
         c = res["，"]
         typer.echo(f"comma (，) F1, reported separately — {name}: {c['F1']:.3f} (P {c['P']:.3f} R {c['R']:.3f})")
+    q = ceiling["？"]
+    typer.echo(
+        f"？ ceiling — the model's sentence ends, each given its gold type (。 or ？): "
+        f"F1 {q['F1']:.3f} (P {q['P']:.3f} R {q['R']:.3f})"
+    )
 
 
 @app.command("eval")

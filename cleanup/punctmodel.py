@@ -851,6 +851,18 @@ def evaluate(model: PunctuationModel, lines: list[str]) -> dict:
     return score(collect(model, lines), model._bias)
 
 
+def evaluate_with_type_ceiling(model: PunctuationModel, lines: list[str]) -> tuple[dict, dict]:
+    """:func:`evaluate`, and the scores of the same decisions with every predicted sentence
+    end that falls on a gold one given the gold type (。 or ？): the most a better
+    question-vs-statement decision could reach, given where the tagger ends sentences."""
+    scored, ceiling = [], []
+    for gold, dists in collect(model, lines):
+        predicted = [decide(d, model._bias) for d in dists]
+        scored.append((gold, predicted))
+        ceiling.append((gold, [g if {g, p} <= {"。", "？"} else p for g, p in zip(gold, predicted, strict=True)]))
+    return score_marks(scored), score_marks(ceiling)
+
+
 def objective(res: dict) -> float:
     return (res["，"]["F1"] + res["end(。？)"]["F1"] + res["？"]["F1"]) / 3
 

@@ -213,6 +213,23 @@ def test_eval_punct_prints_the_held_out_tables(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert "model alone" in result.output and "punctuate stage" in result.output
     assert "comma (，) F1, reported separately" in result.output
+    assert "？ ceiling" in result.output
+
+
+def test_the_question_ceiling_only_retypes_sentence_ends():
+    """The ceiling gives each predicted sentence end on a gold one its gold type: the
+    sentence-end and comma scores stay, a question the model ends with 。 counts as found."""
+    from cleanup import punctmodel as pm
+
+    lines = [
+        "这个方法为什么有效？我们先看一个例子。",
+        "下列哪一项是你应该首先检查的地方？",  # the model ends it with 。
+        "你觉得扩散模型会被自回归模型取代吗？我觉得不会，两者各有优势。",
+        "我们首先训练一个基础模型，然后在指令数据上微调。",
+    ]
+    model, ceiling = pm.evaluate_with_type_ceiling(pm.PunctuationModel.load(), lines)
+    assert ceiling["end(。？)"] == model["end(。？)"] and ceiling["，"] == model["，"]
+    assert model["？"]["R"] < 1 and ceiling["？"]["R"] == 1 and ceiling["？"]["P"] == 1
 
 
 def test_eval_without_clean_and_reference_is_a_usage_error(sample_path):
