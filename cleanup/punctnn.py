@@ -81,7 +81,6 @@ class NeuralTagger:
             self.p_kp.append((kind[:, None, :] + pos[None, :, :] + f32["b_" + d]).reshape(-1, wx.shape[1]))
         self.wh = (f32["wh_f"], f32["wh_b"])
         self.out_w, self.out_b = f32["out_w"], f32["out_b"]
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="punct-backward")
         self._blas = ThreadpoolController()
 
     @classmethod
@@ -111,12 +110,14 @@ class NeuralTagger:
         windows = [(k, st, min(len(ids), WINDOW)) for k, (ids, _) in enumerate(inputs) for st in _starts(len(ids))]
         windows.sort(key=lambda w: w[2])
         out = [np.zeros((len(ids), len(pm.MARKS)), dtype=np.float32) for ids, _ in inputs]
-        with self._blas.limit(limits=1, user_api="blas"):  # see the module's docstring
+        # see the module's docstring; the thread lives for this call only (a forked process
+        # would inherit an executor whose thread it does not have)
+        with self._blas.limit(limits=1, user_api="blas"), ThreadPoolExecutor(1) as backward_thread:
             for a in range(0, len(windows), GROUP):
-                self._run(windows[a : a + GROUP], inputs, out)
+                self._run(windows[a : a + GROUP], inputs, out, backward_thread)
         return out
 
-    def _run(self, group, inputs, out) -> None:
+    def _run(self, group, inputs, out, backward_thread: ThreadPoolExecutor) -> None:
         T, B = max(w[2] for w in group), len(group)
         tok = np.zeros((T, B), dtype=np.int64)
         kp = np.zeros((T, B), dtype=np.int64)
@@ -124,7 +125,7 @@ class NeuralTagger:
             tok[:ln, b] = inputs[k][0][st : st + ln]
             kp[:ln, b] = inputs[k][1][st : st + ln]
         lengths = np.array([w[2] for w in group])
-        backward = self._pool.submit(self._direction, tok, kp, 1, lengths, True)
+        backward = backward_thread.submit(self._direction, tok, kp, 1, lengths, True)
         hf = self._direction(tok, kp, 0, lengths, reverse=False)
         hb = backward.result()
         logits = np.concatenate([hf, hb], axis=2) @ self.out_w + self.out_b

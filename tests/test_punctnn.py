@@ -120,3 +120,26 @@ def test_switched_on_it_serves_the_punctuate_stage(monkeypatch):
     )
     doc.apply("punctuate", punctuate.propose(doc, Context()))
     assert "呢？" in doc.text and doc.text.rstrip().endswith("。")
+
+
+def _tag_in_child(tagger, text, queue):
+    queue.put(tagger.token_probs(text, pm.tokenize(text)).argmax(axis=1).tolist())
+
+
+def test_a_forked_process_can_tag_after_its_parent(tagger):
+    """The backward direction runs on a thread made per call: a process forked after the
+    parent tagged (as multiprocessing's fork does) has no stale worker to wait for."""
+    import multiprocessing
+
+    text = "为什么大模型会产生幻觉这个问题很难回答" * 30  # several windows
+    parent = tagger.token_probs(text, pm.tokenize(text)).argmax(axis=1).tolist()
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_tag_in_child, args=(tagger, text, queue))
+    child.start()
+    try:
+        got = queue.get(timeout=60)
+        child.join(timeout=60)
+    finally:
+        child.kill()
+    assert child.exitcode == 0 and got == parent
