@@ -112,8 +112,8 @@ DEFAULT_MODEL = MODELS_DIR / "punct.crfsuite"
 
 FORMULA = "[公式]"
 CHUNK = 4000  # characters: longer texts are tagged in pieces (the CRF's features are big)
-NN_CHUNK = 50_000  # ... of this size when the neural tagger alone runs (more windows batched)
-NN_BATCH_TOKENS = 80_000  # texts' tokens whose windows the neural tagger runs together
+NN_CHUNK = 50_000  # ... of this size when the neural tagger alone runs (its windows are small)
+NN_BATCH_TOKENS = 80_000  # tokens of texts whose windows the neural tagger runs together
 
 # --------------------------------------------------------------------------- characters
 
