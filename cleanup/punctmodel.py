@@ -717,6 +717,8 @@ class PunctuationModel:
         yield from self._tag_prepared(pending, sentence_types)
 
     def _tag_prepared(self, texts_pieces: list[list[tuple]], sentence_types: bool):
+        """Yield ``(tokens, marginals)`` of each prepared text: the neural tagger over the
+        pieces of all of them at once, then the marginals text by text."""
         flat = [p for pieces in texts_pieces for p in pieces]
         nn = [None] * len(flat)
         if self._nn_weight > 0:
@@ -733,8 +735,9 @@ class PunctuationModel:
 
 @contextlib.contextmanager
 def gc_paused():
-    """Tokens, analyses, features and marginals are many small short-lived objects that form
-    no cycles: the cyclic GC would scan them again and again (a third of the time)."""
+    """Pause the cyclic GC over code that makes many small short-lived objects forming no
+    cycles (tokens, analyses, features, marginals, decisions): the GC would scan them again
+    and again, a third of the time."""
     was_on = gc.isenabled()
     gc.disable()
     try:
