@@ -151,7 +151,6 @@ class Gap:
     existing: str  # the marks in the span ("" for a space or a bare paragraph end)
     kind: str  # comma | space | lspace | para | period | question | fixed | none
     idx: int  # stream index of the last content character before it
-    clause_start: int = 0  # stream index where the clause ending here begins
 
 
 def is_cjk(ch: str) -> bool:
