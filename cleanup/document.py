@@ -182,14 +182,6 @@ class Document:
         """True when text[start:end] is untouched source text, so a change may go there."""
         return self._kept_piece(start, end) is not None
 
-    def to_source(self, pos: int) -> int:
-        """Source offset of a current-text position in kept text (or at its edge)."""
-        found = self._kept_piece(pos, pos)
-        if found is None:
-            raise ValueError(f"position {pos} lies inside an earlier edit")
-        piece = self._pieces[found]
-        return piece.src_start + pos - piece.cur_start
-
     # --- changes -----------------------------------------------------------------------
     def apply(self, stage: str, changes: list[Change]) -> list[Edit]:
         """Map a stage's changes (all against the current text) to source edits and log them.

@@ -12,7 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from cleanup.document import Document, Edit, Source
+from cleanup.document import Document, Edit
 
 
 def edit_log(doc: Document) -> dict:
@@ -26,17 +26,6 @@ def edit_log(doc: Document) -> dict:
 def read_edit_log(path: Path) -> tuple[dict, list[Edit]]:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     return data, [Edit.from_json(e) for e in data["edits"]]
-
-
-def document_from_log(path: Path) -> Document:
-    """Rebuild a Document from NAME.edits.json and its (unchanged) source file."""
-    from cleanup.document import InputError
-
-    data, edits = read_edit_log(path)
-    source = Source.read(data["source"]["path"])
-    if source.sha256 != data["source"]["sha256"]:
-        raise InputError(f"{data['source']['path']}: changed since {path} was written (sha256 differs)")
-    return Document.from_log(source, edits, data.get("stages", []))
 
 
 def render_all(doc: Document, stem: str) -> dict[str, str]:

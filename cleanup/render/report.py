@@ -25,7 +25,6 @@ from functools import cache
 from cleanup.document import Document, Edit
 
 HIGH_CONFIDENCE = 0.9
-KNOWN_STAGES = ["normalize", "glossary", "phonetic", "spelling", "punctuate", "speakers"]
 # (mark background, accent) per stage; unknown stages take the spare colours in turn.
 STAGE_COLOURS = {
     "normalize": ("#e0e7ff", "#4f46e5"),

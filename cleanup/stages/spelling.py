@@ -36,7 +36,7 @@ LENGTH = {1: 3.0, 2: 1.5}  # a one-character edit needs a lot more evidence
 MAX_GAIN = 6.0
 MIN_RUN = 4
 SKIP_CHARS = set("的得地呃嗯啊哦噢诶欸哈吧呢吗嘛啦呀哇")
-CJK_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")  # MIN_RUN
+CJK_RUN = re.compile(rf"[\u4e00-\u9fff]{{{MIN_RUN},}}")
 
 _correctors: dict = {}
 
