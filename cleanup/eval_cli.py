@@ -110,17 +110,23 @@ def print_table(scores: dict) -> None:
             console.print(f"[bold]{title}[/bold] (first {len(items)})", *items, sep="\n  ", highlight=False)
 
 
-def punct_held_out() -> None:
+PUNCT_SPLITS = ("test", "dev", "spoken")
+
+
+def punct_held_out(split: str = "test") -> None:
     """`cleanup eval punct`: per-mark P/R/F1 on the held-out (test) split of the corpus, for
-    the shipped model alone and for the punctuate stage given a pause at every mark."""
+    the shipped model alone and for the punctuate stage given a pause at every mark; or on
+    the dev split (which tuned the decisions) or the spoken one (subtitles, never trained on)."""
     from cleanup import punctmodel as pm
     from cleanup.stages.punctuate import held_out_marks
 
     root = pm.corpora_dir()
     if not root.is_dir():
         fail(f"corpora not found: {root} (set CORPORA_DIR)")
-    lines = pm.held_out_lines(root, "test")
-    typer.echo(f"held-out test split: {len(lines)} lines, {sum(map(len, lines)):,} characters ({root})")
+    if split not in PUNCT_SPLITS:
+        fail(f"--split: expected one of {', '.join(PUNCT_SPLITS)}, got {split!r}")
+    lines = pm.held_out_lines(root, split)
+    typer.echo(f"{split} split: {len(lines)} lines, {sum(map(len, lines)):,} characters ({root})")
     model, ceiling = pm.evaluate_with_type_ceiling(pm.PunctuationModel.load(), lines)
     stage = pm.score_marks(held_out_marks(lines))
     pm.print_table("model alone (punctuation-free text)", model)
@@ -147,13 +153,17 @@ def eval_command(
     ] = None,
     tolerance: Annotated[int, typer.Option("--tolerance", min=0, help="Letters a turn boundary may be off.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    split: Annotated[
+        str, typer.Option("--split", help="With `punct`: the corpus split, test (held out), dev or spoken.")
+    ] = "test",
 ) -> None:
     """Score CLEAN (made from RAW) against the editor's reference: CER, wrong edits, terms, punctuation, speakers.
 
-    `cleanup eval punct`: the punctuation model's per-mark scores on the corpus's held-out split.
+    `cleanup eval punct`: the punctuation model's per-mark scores on the corpus's held-out split
+    (`--split dev` or `--split spoken` for the others).
     """
     if str(raw) == "punct" and not raw.exists():
-        punct_held_out()
+        punct_held_out(split)
         return
     if clean is None or reference is None:
         fail("expected RAW CLEAN.md --reference REF.md (or `cleanup eval punct`)")

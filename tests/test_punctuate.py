@@ -214,7 +214,23 @@ def test_eval_punct_prints_the_held_out_tables(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert "model alone" in result.output and "punctuate stage" in result.output
     assert "comma (，) F1, reported separately" in result.output
-    assert "？ ceiling" in result.output
+    assert "？ ceiling" in result.output and result.output.startswith("test split")
+
+
+def test_eval_punct_scores_the_split_asked_for(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from cleanup import punctmodel as pm
+    from cleanup.eval_cli import app
+
+    asked = []
+    monkeypatch.setattr(pm, "corpora_dir", lambda: tmp_path)
+    monkeypatch.setattr(pm, "held_out_lines", lambda root, part: asked.append(part) or ["这个结果好吗？还不错。"])
+    result = CliRunner().invoke(app, ["punct", "--split", "spoken"])
+    assert result.exit_code == 0, result.output
+    assert asked == ["spoken"] and result.output.startswith("spoken split: 1 lines")
+    result = CliRunner().invoke(app, ["punct", "--split", "train"])
+    assert result.exit_code == 2 and "--split: expected one of test, dev, spoken" in result.output
 
 
 def test_the_question_ceiling_only_retypes_sentence_ends():
