@@ -20,6 +20,7 @@ def run(text: str) -> Document:
         ("ＧＰＴ４的效果", "GPT4的效果", "fullwidth-alnum"),
         ("准确率是6。59和1。78", "准确率是6.59和1.78", "decimal-point"),
         ("我觉得这个，呃，我觉得", "我觉得这个，我觉得", "filler"),
+        ("是6.59嗯， 我们再看", "是6.59我们再看", "filler"),
         ("包括它的那个，嗯。\n\n这个", "包括它的那个。\n\n这个", "filler"),
         ("用 Transformer 做", "用Transformer做", "cjk-latin-space"),
         ("![](img/a_1.png)\n下一段", "下一段", "image-line"),
@@ -38,6 +39,7 @@ def test_fixes(raw, clean, rule):
         "这是我的经验啊，不是结论。",  # sentence-final particle 啊 stays
         "Scaling Law和model size的关系",  # spaces between Latin words stay
         "第3.5节的结果",
+        "准确率是6.59。6.59是上一版",  # a number has one decimal point: this 。 ends a sentence
         "# 2024北京智源大会-生成模型 - P6：圆桌讨论",
     ],
 )

@@ -15,14 +15,17 @@ from cleanup.document import Change, Document
 CJK = r"\u4e00-\u9fff"
 IMAGE_LINE = re.compile(r"^[ \t]*!\[[^\]\n]*\]\([^)\n]*\)[ \t]*(?:\n|$)", re.M)
 FULLWIDTH_ALNUM = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+")
-DIGIT_STOP_DIGIT = re.compile(r"(?<=\d)。(?=\d)")
+# 。 between digits, with the numbers on both sides: a number has at most one decimal point
+DIGIT_STOP_DIGIT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)。(?=(\d+(?:\.\d)?))")
 # A space between Chinese and Latin/digits: Chinese publishing style writes them together.
 ALNUM = r"A-Za-z0-9\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"  # full-width too: they become half-width
 CJK_LATIN_SPACE = re.compile(rf"(?<=[{CJK}])[ \t]+(?=[{ALNUM}])|(?<=[{ALNUM}%])[ \t]+(?=[{CJK}])")
 MULTI_SPACE = re.compile(r"(?<=[A-Za-z0-9,.])[ \t]{2,}(?=[A-Za-z0-9])")
 # 呃/嗯 are always hesitations in a transcript; 啊 only at the start of a clause (a
 # sentence-final 啊 as in 这是我的经验啊 is a particle and stays).
-FILLER = re.compile(r"[呃嗯]+[，, \t]?")
+# The separator after a filler goes with it, spaces included (else a space left between a
+# number and Chinese would be a second run's edit).
+FILLER = re.compile(r"[呃嗯]+(?:[，,][ \t]*|[ \t]+)?")
 CLAUSE_START_AH = re.compile(r"(?:^|(?<=[，。？！ \n]))啊+[，, \t]", re.M)
 
 
@@ -45,7 +48,8 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
         half = "".join(chr(ord(c) - 0xFEE0) for c in m.group())
         add(m.start(), m.end(), half, "fullwidth-alnum")
     for m in DIGIT_STOP_DIGIT.finditer(text):
-        add(m.start(), m.end(), ".", "decimal-point", "。 between digits is a misheard decimal point")
+        if "." not in m.group(1) + m.group(2):
+            add(m.end(1), m.end(), ".", "decimal-point", "。 between digits is a misheard decimal point")
     for m in FILLER.finditer(text):
         start, end = _filler_span(text, m.start(), m.end())
         add(start, end, "", "filler", "hesitation filler")
