@@ -62,6 +62,7 @@ def test_default_pipeline_replays_exactly_and_loses_nothing(text):
 @given(TEXT)
 @example("6。59。呃6。59")  # the filler went, and a second run read 59。6 as a decimal point
 @example("6。59嗯， 我们")  # the filler and its comma went, and a second run took the space
+@example("嗯，呃")  # the second filler's span overlapped the first's comma: a second run took it
 def test_a_second_run_changes_no_words(text):
     """Running normalize + glossary + phonetic again on the output proposes nothing new."""
     stages = ["normalize", "glossary", "phonetic"]

@@ -24,42 +24,70 @@ MULTI_SPACE = re.compile(r"(?<=[A-Za-z0-9,.])[ \t]{2,}(?=[A-Za-z0-9])")
 # 呃/嗯 are always hesitations in a transcript; 啊 only at the start of a clause (a
 # sentence-final 啊 as in 这是我的经验啊 is a particle and stays).
 # The separator after a filler goes with it, spaces included (else a space left between a
-# number and Chinese would be a second run's edit).
-FILLER = re.compile(r"[呃嗯]+(?:[，,][ \t]*|[ \t]+)?")
+# number and Chinese would be a second run's edit), and so does a run of them (嗯，呃).
+FILLER = re.compile(r"(?:[呃嗯]+(?:[，,][ \t]*|[ \t]+)?)+")
 CLAUSE_START_AH = re.compile(r"(?:^|(?<=[，。？！ \n]))啊+[，, \t]", re.M)
 
 
 def propose(doc: Document, ctx: Context) -> list[Change]:
+    """The fixes of every rule, the first rule to claim a character winning. The rules run
+    again on the text their fixes leave until they find nothing new: a filler removed can
+    put a space between Chinese and Latin, or a 。 between two digits, and a second run of
+    the pipeline must find nothing to do."""
     text = doc.text
     changes: list[Change] = []
-    taken = bytearray(len(text))  # characters an earlier rule of this stage already claimed
+    taken = bytearray(len(text))  # characters an earlier fix of this stage already claimed
+    current, origin = text, range(len(text))  # origin: the source offset of each character, or -1
+    while True:
+        new = []
+        for a, b, after, rule, note in _fixes(current):
+            start, end = origin[a], origin[b - 1] + 1
+            if origin[a] < 0 or origin[b - 1] < 0 or end - start != b - a:  # not untouched text
+                continue
+            if any(taken[start:end]) or not doc.is_original(start, end):
+                continue
+            taken[start:end] = b"\x01" * (end - start)
+            new.append(Change(start, end, after, rule, note=note))
+        if not new:
+            return changes
+        changes.extend(new)
+        current, origin = _fixed(text, changes)
 
-    def add(start: int, end: int, after: str, rule: str, note: str = "") -> None:
-        if any(taken[start:end]) or not doc.is_original(start, end):
-            return
-        taken[start:end] = b"\x01" * (end - start)
-        changes.append(Change(start, end, after, rule, note=note))
 
+def _fixes(text: str):
+    """``(start, end, after, rule, note)`` of every rule's matches, in rule order."""
     for m in IMAGE_LINE.finditer(text):
-        add(m.start(), m.end(), "", "image-line", "Markdown image lines are not part of the talk")
+        yield m.start(), m.end(), "", "image-line", "Markdown image lines are not part of the talk"
     for start, end, after in _t2s_changes(text):
-        add(start, end, after, "t2s", "traditional → simplified (OpenCC t2s)")
+        yield start, end, after, "t2s", "traditional → simplified (OpenCC t2s)"
     for m in FULLWIDTH_ALNUM.finditer(text):
-        half = "".join(chr(ord(c) - 0xFEE0) for c in m.group())
-        add(m.start(), m.end(), half, "fullwidth-alnum")
+        yield m.start(), m.end(), "".join(chr(ord(c) - 0xFEE0) for c in m.group()), "fullwidth-alnum", ""
     for m in DIGIT_STOP_DIGIT.finditer(text):
         if "." not in m.group(1) + m.group(2):
-            add(m.end(1), m.end(), ".", "decimal-point", "。 between digits is a misheard decimal point")
+            yield m.end(1), m.end(), ".", "decimal-point", "。 between digits is a misheard decimal point"
     for m in FILLER.finditer(text):
-        start, end = _filler_span(text, m.start(), m.end())
-        add(start, end, "", "filler", "hesitation filler")
+        yield *_filler_span(text, m.start(), m.end()), "", "filler", "hesitation filler"
     for m in CLAUSE_START_AH.finditer(text):
-        add(m.start(), m.end(), "", "filler-ah", "clause-initial 啊 is a hesitation")
+        yield m.start(), m.end(), "", "filler-ah", "clause-initial 啊 is a hesitation"
     for m in CJK_LATIN_SPACE.finditer(text):
-        add(m.start(), m.end(), "", "cjk-latin-space")
+        yield m.start(), m.end(), "", "cjk-latin-space", ""
     for m in MULTI_SPACE.finditer(text):
-        add(m.start(), m.end(), " ", "multi-space")
-    return changes
+        yield m.start(), m.end(), " ", "multi-space", ""
+
+
+def _fixed(text: str, changes: list[Change]) -> tuple[str, list[int]]:
+    """``text`` with ``changes`` made, and the source offset of each of its characters (-1
+    for the characters a change wrote)."""
+    out: list[str] = []
+    origin: list[int] = []
+    pos = 0
+    for c in sorted(changes, key=lambda c: c.start):
+        out += [text[pos : c.start], c.after]
+        origin += [*range(pos, c.start), *[-1] * len(c.after)]
+        pos = c.end
+    out.append(text[pos:])
+    origin += range(pos, len(text))
+    return "".join(out), origin
 
 
 def _filler_span(text: str, start: int, end: int) -> tuple[int, int]:
