@@ -182,6 +182,14 @@ class Document:
         """True when text[start:end] is untouched source text, so a change may go there."""
         return self._kept_piece(start, end) is not None
 
+    def source_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """Where text[start:end] lies in the source, when it is untouched source text."""
+        found = self._kept_piece(start, end)
+        if found is None:
+            return None
+        shift = self._pieces[found].src_start - self._pieces[found].cur_start
+        return start + shift, end + shift
+
     # --- changes -----------------------------------------------------------------------
     def apply(self, stage: str, changes: list[Change]) -> list[Edit]:
         """Map a stage's changes (all against the current text) to source edits and log them.

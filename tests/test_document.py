@@ -36,6 +36,18 @@ def test_change_touching_an_earlier_edit_is_refused():
         doc.apply("phonetic", [Change(1, 4, "x", "p")])
 
 
+def test_source_span_of_untouched_text_only():
+    doc = Document(Source.from_text("我们呃自会规模型"))
+    doc.apply("normalize", [Change(2, 3, "", "filler")])
+    doc.apply("glossary", [Change(2, 5, "自回归", "g")])
+    assert doc.text == "我们自回归模型"
+    assert doc.source_span(5, 7) == (6, 8)  # 模型, after the filler removed
+    assert doc.source_span(0, 2) == (0, 2)
+    assert doc.source_span(1, 3) is None  # reaches into the glossary's edit
+    assert doc.source_span(1, 2) == (1, 2)
+    assert doc.source_span(2, 2) == (3, 3)  # at an edge, the later piece: after the filler
+
+
 def test_unapplied_proposals_do_not_change_text_but_are_logged():
     doc = Document(Source.from_text("思科一下"))
     doc.apply("spelling", [Change(0, 2, "思考", "lm", 0.4, applied=False)])

@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 from cleanup.context import Context
-from cleanup.document import Change, Document
+from cleanup.document import Change, Document, Source
 
 CJK = r"\u4e00-\u9fff"
 IMAGE_LINE = re.compile(r"^[ \t]*!\[[^\]\n]*\]\([^)\n]*\)[ \t]*(?:\n|$)", re.M)
@@ -37,21 +37,19 @@ def propose(doc: Document, ctx: Context) -> list[Change]:
     text = doc.text
     changes: list[Change] = []
     taken = bytearray(len(text))  # characters an earlier fix of this stage already claimed
-    current, origin = text, range(len(text))  # origin: the source offset of each character, or -1
+    fixed = Document(Source.from_text(text))  # the text as the fixes so far leave it
     while True:
-        new = []
-        for a, b, after, rule, note in _fixes(current):
-            start, end = origin[a], origin[b - 1] + 1
-            if origin[a] < 0 or origin[b - 1] < 0 or end - start != b - a:  # not untouched text
+        here = []  # the new fixes in fixed.text; in text they join `changes`
+        for a, b, after, rule, note in _fixes(fixed.text):
+            span = fixed.source_span(a, b)
+            if span is None or any(taken[span[0] : span[1]]) or not doc.is_original(*span):
                 continue
-            if any(taken[start:end]) or not doc.is_original(start, end):
-                continue
-            taken[start:end] = b"\x01" * (end - start)
-            new.append(Change(start, end, after, rule, note=note))
-        if not new:
+            taken[span[0] : span[1]] = b"\x01" * (b - a)
+            here.append(Change(a, b, after, rule, note=note))
+            changes.append(Change(*span, after, rule, note=note))
+        if not here:
             return changes
-        changes.extend(new)
-        current, origin = _fixed(text, changes)
+        fixed.apply("normalize", here)
 
 
 def _fixes(text: str):
@@ -73,21 +71,6 @@ def _fixes(text: str):
         yield m.start(), m.end(), "", "cjk-latin-space", ""
     for m in MULTI_SPACE.finditer(text):
         yield m.start(), m.end(), " ", "multi-space", ""
-
-
-def _fixed(text: str, changes: list[Change]) -> tuple[str, list[int]]:
-    """``text`` with ``changes`` made, and the source offset of each of its characters (-1
-    for the characters a change wrote)."""
-    out: list[str] = []
-    origin: list[int] = []
-    pos = 0
-    for c in sorted(changes, key=lambda c: c.start):
-        out += [text[pos : c.start], c.after]
-        origin += [*range(pos, c.start), *[-1] * len(c.after)]
-        pos = c.end
-    out.append(text[pos:])
-    origin += range(pos, len(text))
-    return "".join(out), origin
 
 
 def _filler_span(text: str, start: int, end: int) -> tuple[int, int]:
