@@ -417,30 +417,27 @@ def _cut_long(stream, marks, dist_at, chosen, gap_at) -> None:
         d = _dist(marks, dist_at.get(i))
         return d.get("。", 0.0) + d.get("？", 0.0)
 
-    def cut(a: int, b: int) -> None:
-        # depth first, the left part first; a loop, as a recursive closure would be a
-        # reference cycle keeping the run's data alive until the cyclic GC runs
-        todo = [(a, b)]
-        while todo:
-            a, b = todo.pop()
-            if length(a, b) <= MAX_SENTENCE:
-                continue
-            inner = range(a + MIN_PART, b - MIN_PART + 1)
-            best = max((i for i in inner if i in gap_at), key=p_end, default=None)
-            if best is None:
-                best = max((i for i in inner if i in dist_at), key=p_end, default=None)
-            if best is None:
-                continue
-            previous[best] = chosen.get(best)
-            if previous[best] is None or not previous[best].mark:
-                bisect.insort(marked, best)
-            chosen[best] = Decision("。", "long-sentence", round(min(0.9, 0.5 + p_end(best)), 3))
-            todo += [(best, b), (a, best)]
-
     previous: dict[int, Decision | None] = {}
     ends = _sentence_ends(chosen)
-    for a, b in zip([-1, *ends], [*ends, len(stream) - 1], strict=False):
-        cut(a, b)
+    # the sentences in order, each cut depth first with its left part first: a stack, as a
+    # recursive closure would be a reference cycle keeping the run's data alive until the
+    # cyclic GC runs
+    todo = list(zip([-1, *ends], [*ends, len(stream) - 1], strict=True))[::-1]
+    while todo:
+        a, b = todo.pop()
+        if length(a, b) <= MAX_SENTENCE:
+            continue
+        inner = range(a + MIN_PART, b - MIN_PART + 1)
+        best = max((i for i in inner if i in gap_at), key=p_end, default=None)
+        if best is None:
+            best = max((i for i in inner if i in dist_at), key=p_end, default=None)
+        if best is None:
+            continue
+        previous[best] = chosen.get(best)
+        if previous[best] is None or not previous[best].mark:
+            bisect.insort(marked, best)
+        chosen[best] = Decision("。", "long-sentence", round(min(0.9, 0.5 + p_end(best)), 3))
+        todo += [(best, b), (a, best)]
     # drop the cuts that later cuts made unnecessary (so a second run finds the same ones)
     ends = _sentence_ends(chosen)
     for i in sorted(previous, key=p_end):
