@@ -29,7 +29,8 @@ comma F1 .66 / .69 against .65 / .67, ``？`` .71 / .57 against .70 / .58 and tu
 question, which the speakers stage now also reads.
 The blend is best on the corpora but needs the CRF's features and full marginals besides
 the BiLSTM: about 17,000–58,000 characters/s on 2 cores, under the 50,000 target; the
-BiLSTM alone 47,000–69,000 (``make bench``: 51,000 for the stage on a 749 k-character run).
+BiLSTM alone about 61,000 for the stage in ``make bench`` (a 749 k-character run), its
+windows batched across runs and its two directions on two threads (:mod:`cleanup.punctnn`).
 
 ``？`` stays far below its 0.85 target with either: of the 197 test questions 22 have no
 question word at all (headings such as 仍有疑问, rhetorical titles); the CRF finds 91,
