@@ -344,10 +344,10 @@ def squash(s: str) -> str:
     return re.sub(r"[^a-z0-9]", "", s.lower())
 
 
-def _build_index(terms: tuple[str, ...]) -> _Index:
+def _build_index(terms: tuple[str, ...], names: frozenset[str]) -> _Index:
     import ahocorasick
 
-    index = _Index()
+    index = _Index(names=names, terms=frozenset(terms))
     for term in terms:
         if CJK.fullmatch(term) and 2 <= len(term) <= 8:
             index.add_zh(term, _term_readings(term))
@@ -370,9 +370,7 @@ def term_index(glossary, people: tuple[str, ...] = ()) -> _Index:
     terms = tuple(sorted({e.term for e in glossary.entries} | set(people)))
     names = frozenset(e.term for e in glossary.entries if NAME_TAGS.intersection(e.tags or ())) | set(people)
     if (terms, names) not in _INDEXES:
-        _INDEXES[terms, names] = _build_index(terms)
-        _INDEXES[terms, names].names = names
-        _INDEXES[terms, names].terms = frozenset(terms)
+        _INDEXES[terms, names] = _build_index(terms, names)
     return _INDEXES[terms, names]
 
 
