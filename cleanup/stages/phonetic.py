@@ -848,14 +848,13 @@ def score(
                 gains[key] = gain
         c.gain = gain
         note += talk_note
-        if c.kind == "zh":
+        if c.kind in ("zh", "latin"):
             c.odds = min(gain, cap) + rest
             c.rank = c.odds + max(0.0, gain - cap)
-            c.note = f"pinyin cost {c.cost:.2f}, LM {gain:+.1f}, word freq {c.freq}" + note
-        elif c.kind == "latin":
-            c.odds = min(gain, cap) + rest
-            c.rank = c.odds + max(0.0, gain - cap)
-            c.note = f"similarity {1 - c.cost:.2f}, LM {gain:+.1f}" + note
+            if c.kind == "zh":
+                c.note = f"pinyin cost {c.cost:.2f}, LM {gain:+.1f}, word freq {c.freq}" + note
+            else:
+                c.note = f"similarity {1 - c.cost:.2f}, LM {gain:+.1f}" + note
         else:
             c.odds = c.rank = max(gain, 0.0) + rest
             c.note = f"Latin prefix + pinyin spelling, LM {gain:+.1f}"
