@@ -56,6 +56,14 @@ def word_positions(text: str, toks: list[tuple[int, int, str]], words=None) -> n
     return np.array([2 * (e in ends) + (s in starts) for s, e, _k in toks], dtype=np.int64)
 
 
+def unit_ids(index: dict[str, int], token_units: list[str]) -> np.ndarray:
+    """Vocabulary ids of units, the same in training and at prediction: a unit the
+    vocabulary lacks is ``<L>`` if a Latin word, else ``<unk>``."""
+    latin, unk = index["<L>"], index["<unk>"]
+    ids = (index.get(u, latin if u.startswith("L:") else unk) for u in token_units)
+    return np.fromiter(ids, dtype=np.int64, count=len(token_units))
+
+
 def kind_ids(toks: list[tuple[int, int, str]]) -> np.ndarray:
     return np.array([KINDS.index(k) for _s, _e, k in toks], dtype=np.int64)
 
@@ -66,7 +74,6 @@ class NeuralTagger:
     def __init__(self, arrays: dict[str, np.ndarray]):
         vocab = [str(v) for v in arrays["vocab"]]
         self.index = {v: i for i, v in enumerate(vocab)}
-        self.unk, self.latin = self.index["<unk>"], self.index["<L>"]
         f32 = {k: v.astype(np.float32) for k, v in arrays.items() if v.dtype == np.float16}
         # the embeddings go straight into the input projection: one table for the token,
         # one for (kind, word position) with the bias folded in
@@ -92,13 +99,7 @@ class NeuralTagger:
         """Per token its vocabulary id and its (kind, word position) id. ``analysis``:
         ``punctmodel._analyse(text, toks)`` when the caller has it already."""
         token_units, _classes, words = analysis or (units(text, toks), None, None)
-        idx, unk, latin = self.index, self.unk, self.latin
-        ids = np.fromiter(
-            (idx.get(u, latin if t[2] == "L" else unk) for u, t in zip(token_units, toks, strict=True)),
-            dtype=np.int64,
-            count=len(toks),
-        )
-        return ids, kind_ids(toks) * self.n_pos + word_positions(text, toks, words)
+        return unit_ids(self.index, token_units), kind_ids(toks) * self.n_pos + word_positions(text, toks, words)
 
     def token_probs(self, text: str, toks, analysis=None) -> np.ndarray:
         """Per token the distribution over ``pm.MARKS`` (n × 5)."""

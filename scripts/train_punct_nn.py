@@ -74,12 +74,10 @@ def pack(examples_by_file, seq: int):
 
 def to_arrays(seqs, index):
     """Sequences of (unit, kind, pos, label) rows → id arrays."""
-    latin, unk = index["<L>"], index["<unk>"]
     out = []
     for rows in seqs:
         u, k, p, y = zip(*rows, strict=True)
-        ids = [index.get(x, latin if x.startswith("L:") else unk) for x in u]
-        out.append((np.array(ids), np.array(k), np.array(p), np.array(y)))
+        out.append((punctnn.unit_ids(index, u), np.array(k), np.array(p), np.array(y)))
     return out
 
 
