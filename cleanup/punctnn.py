@@ -108,7 +108,7 @@ class NeuralTagger:
     def batch_probs(self, inputs: list[tuple[np.ndarray, np.ndarray]]) -> list[np.ndarray]:
         """:meth:`token_probs` for many texts' :meth:`inputs` at once (windows of similar
         length share one recurrence)."""
-        windows = [(k, st, min(len(ids), WINDOW)) for k, (ids, _) in enumerate(inputs) for st in _starts(len(ids))]
+        windows = [(k, *w) for k, (ids, _) in enumerate(inputs) for w in _windows(len(ids))]
         windows.sort(key=lambda w: w[2])
         out = [np.zeros((len(ids), len(pm.MARKS)), dtype=np.float32) for ids, _ in inputs]
         # see the module's docstring; the thread lives for this call only (a forked process
@@ -122,7 +122,7 @@ class NeuralTagger:
         T, B = max(w[2] for w in group), len(group)
         tok = np.zeros((T, B), dtype=np.int64)
         kp = np.zeros((T, B), dtype=np.int64)
-        for b, (k, st, ln) in enumerate(group):
+        for b, (k, st, ln, _lo, _hi) in enumerate(group):
             tok[:ln, b] = inputs[k][0][st : st + ln]
             kp[:ln, b] = inputs[k][1][st : st + ln]
         lengths = np.array([w[2] for w in group])
@@ -133,8 +133,7 @@ class NeuralTagger:
         logits -= logits.max(axis=2, keepdims=True)
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=2, keepdims=True)
-        for b, (k, st, ln) in enumerate(group):
-            lo, hi = _owned(st, ln, len(inputs[k][0]))
+        for b, (k, st, _ln, lo, hi) in enumerate(group):
             out[k][lo:hi] = logits[lo - st : hi - st, b]
 
     def _direction(self, tok, kp, d: int, lengths: np.ndarray, reverse: bool) -> np.ndarray:
@@ -165,20 +164,12 @@ class NeuralTagger:
         return out
 
 
-def _starts(n: int) -> list[int]:
-    """Window starts covering ``n`` tokens: cores of WINDOW - 2·MARGIN, the last flush right."""
-    if n <= WINDOW:
-        return [0]
-    step = WINDOW - 2 * MARGIN
-    starts = list(range(0, n - WINDOW, step))
-    return [*starts, n - WINDOW]
-
-
-def _owned(st: int, ln: int, n: int) -> tuple[int, int]:
-    """The tokens [lo, hi) a window supplies: those nearer its centre than any other's."""
-    starts = _starts(n)
-    k = starts.index(st)
+def _windows(n: int) -> list[tuple[int, int, int, int]]:
+    """``(start, length, lo, hi)`` of the windows covering ``n`` tokens: cores of WINDOW -
+    2·MARGIN, the last flush right; each supplies the tokens [lo, hi), those nearer its
+    centre than any other window's."""
+    ln = min(n, WINDOW)
+    starts = [*range(0, n - WINDOW, WINDOW - 2 * MARGIN), max(0, n - WINDOW)]
     centre = [s + ln / 2 for s in starts]
-    lo = 0 if k == 0 else int(np.ceil((centre[k - 1] + centre[k]) / 2))
-    hi = n if k == len(starts) - 1 else int(np.ceil((centre[k] + centre[k + 1]) / 2))
-    return lo, hi
+    cuts = [0, *(int(np.ceil((a + b) / 2)) for a, b in zip(centre, centre[1:], strict=False)), n]
+    return [(s, ln, lo, hi) for s, lo, hi in zip(starts, cuts, cuts[1:], strict=False)]
