@@ -625,10 +625,7 @@ class PunctuationModel:
             lo = bisect.bisect_left(wstarts, toks[first][0])
             hi = bisect.bisect_left(wstarts, toks[i][1])
             q.set([_sentence_feats(cls[first : i + 1], [words[j][0] for j in range(lo, hi)])])
-            pq = min(max(q.marginal("Q", 0), 1e-6), 1 - 1e-6)
-            crf = min(max(m[iq] / pend, 1e-6), 1 - 1e-6)
-            z = w * math.log(pq / (1 - pq)) + (1 - w) * math.log(crf / (1 - crf))
-            share = 1 / (1 + math.exp(-z))
+            share = _blend_share(q.marginal("Q", 0), m[iq] / pend, w)
             m = list(m)
             m[iq], m[ip] = pend * share, pend * (1 - share)
             margs[i] = tuple(m)
@@ -689,10 +686,7 @@ class PunctuationModel:
             return crf
         with self._lock:
             self._qtagger.set([sentence_features(sentence)])
-            pq = min(max(self._qtagger.marginal("Q", 0), 1e-6), 1 - 1e-6)
-        w = self._qweight
-        z = w * math.log(pq / (1 - pq)) + (1 - w) * math.log(crf / (1 - crf))
-        return 1 / (1 + math.exp(-z))
+            return _blend_share(self._qtagger.marginal("Q", 0), crf, self._qweight)
 
     def _marginals_many(self, texts: list[str], fulls: list, sentence_types: bool = True):
         """Yield ``(tokens, marginals)`` of each text in turn (see :meth:`_marginals` for
@@ -732,6 +726,15 @@ class PunctuationModel:
                     margs_all.extend(self._marginals(piece, toks, analysis, part, sentence_types, next(nn)))
                     toks_all.extend((s + start, e + start, kind) for s, e, kind in toks)
             yield toks_all, margs_all
+
+
+def _blend_share(p_classifier: float, p_tagger: float, weight: float) -> float:
+    """P(？ | a sentence end): the sentence classifier's and the tagger's own ？ share, blended
+    log-linearly with the classifier's ``weight`` (both kept off 0 and 1)."""
+    pc = min(max(p_classifier, 1e-6), 1 - 1e-6)
+    pt = min(max(p_tagger, 1e-6), 1 - 1e-6)
+    z = weight * math.log(pc / (1 - pc)) + (1 - weight) * math.log(pt / (1 - pt))
+    return 1 / (1 + math.exp(-z))
 
 
 @contextlib.contextmanager
